@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The only door to persistence.  No SQL crosses this line: callers see
+ * records and iterators, backends (src/store/sqlite.c, later postgres.c)
+ * implement struct certa_store_ops.
+ *
+ * Ownership: records passed IN are borrowed for the call.  Records filled
+ * OUT own their pointer fields; release them with the matching *_clear().
+ * Times are int64_t UTC Unix seconds.  Ids are positive; 0 means "none".
+ *
+ * Transactions: certa_store_begin() opens a write transaction (SQLite:
+ * BEGIN IMMEDIATE), which must end in commit or rollback.  Calls made
+ * outside a transaction run in autocommit.  Transactions do not nest.
+ */
+#ifndef CERTA_STORE_H
+#define CERTA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <certa/err.h>
+
+struct certa_store;
+
+enum certa_cert_status {
+	CERTA_CERT_VALID = 0,
+	CERTA_CERT_REVOKED,
+	CERTA_CERT_STATUS__COUNT
+};
+
+/* RFC 5280 §5.3.1 CRLReason codes certa accepts; -1 = not revoked. */
+#define CERTA_REASON_NONE	-1
+
+struct certa_org_rec {
+	int64_t		 id;
+	char		*name;		/* owns */
+	int64_t		 created_at;
+};
+
+struct certa_app_rec {
+	int64_t		 id;
+	int64_t		 org_id;
+	char		*name;		/* owns */
+	char		*org_name;	/* owns; filled by get/find/each */
+	int64_t		 created_at;
+};
+
+struct certa_ca_rec {
+	int64_t		 id;
+	char		*name;		/* owns; unique, e.g. "root", "issuing" */
+	char		*role;		/* owns; "root" | "issuing" */
+	int64_t		 parent_id;	/* 0 for a root */
+	char		*status;	/* owns; "active" | "retired" */
+	uint8_t		*cert_der;	/* owns */
+	size_t		 cert_der_len;
+	char		*key_pem;	/* owns; encrypted PKCS#8 PEM, or NULL */
+	int64_t		 crl_number;	/* last CRL number issued, 0 = none */
+	int64_t		 created_at;
+};
+
+struct certa_cert_rec {
+	int64_t		 id;
+	int64_t		 ca_id;
+	int64_t		 app_id;
+	char		*serial;	/* owns; lower-case hex, no "0x" */
+	char		*type;		/* owns; transport|signing|encryption|.. */
+	char		*profile;	/* owns; profile name used */
+	char		*subject;	/* owns; RFC 4514 string */
+	char		*sans;		/* owns; "DNS:a, URI:b" or NULL */
+	char		*key_alg;	/* owns; "ec:P-256", "rsa:3072", ... */
+	int64_t		 not_before;
+	int64_t		 not_after;
+	enum certa_cert_status status;
+	int64_t		 revoked_at;	/* 0 unless revoked */
+	int		 reason;	/* CRLReason, CERTA_REASON_NONE */
+	int64_t		 predecessor_id;
+	char		*fingerprint;	/* owns; SHA-256 lower-case hex */
+	uint8_t		*der;		/* owns; NULL while only reserved */
+	size_t		 der_len;
+	char		*key_pem;	/* owns; encrypted PKCS#8 or NULL */
+	int64_t		 created_at;
+};
+
+/* Filter for certa_store_cert_each; zero/NULL fields do not filter. */
+struct certa_cert_filter {
+	int64_t		 app_id;
+	int64_t		 ca_id;
+	const char	*type;
+	int		 status;	/* -1 any, or enum certa_cert_status */
+	int64_t		 not_after_min;	/* not_after >= this (0: none) */
+	int64_t		 not_after_max;	/* not_after <  this (0: none) */
+	int64_t		 after_id;	/* id > this, for paging */
+	size_t		 limit;		/* 0 = no limit */
+};
+
+struct certa_audit_rec {
+	int64_t		 seq;
+	int64_t		 time;
+	char		*actor;		/* owns */
+	char		*action;	/* owns */
+	char		*object;	/* owns */
+	char		*outcome;	/* owns */
+	char		*details;	/* owns; JSON text or NULL */
+	char		 prev_hash[65];	/* SHA-256 hex of previous record */
+	char		 hash[65];
+};
+
+/* Iterators: a non-OK return stops the walk and is returned by *_each. */
+typedef certa_rc (*certa_store_org_fn)(const struct certa_org_rec *, void *);
+typedef certa_rc (*certa_store_app_fn)(const struct certa_app_rec *, void *);
+typedef certa_rc (*certa_store_ca_fn)(const struct certa_ca_rec *, void *);
+typedef certa_rc (*certa_store_cert_fn)(const struct certa_cert_rec *, void *);
+typedef certa_rc (*certa_store_audit_fn)(const struct certa_audit_rec *,
+    void *);
+/* For CRLs: serial as lower-case hex, borrowed for the call. */
+typedef certa_rc (*certa_store_revoked_fn)(const char *serial,
+    int64_t revoked_at, int reason, void *);
+
+void	certa_org_rec_clear(struct certa_org_rec *);
+void	certa_app_rec_clear(struct certa_app_rec *);
+void	certa_ca_rec_clear(struct certa_ca_rec *);
+void	certa_cert_rec_clear(struct certa_cert_rec *);
+void	certa_audit_rec_clear(struct certa_audit_rec *);
+
+/*
+ * Open the store named by dsn: "sqlite:PATH" or a bare PATH (SQLite).
+ * Creates the database and applies migrations when needed.
+ * CERTA_E_STORE when it cannot be opened, CERTA_E_CONFLICT when it was
+ * written by a newer schema than this build knows.
+ */
+CERTA_MUST_USE certa_rc certa_store_open(struct certa_store **out,
+    const char *dsn, struct certa_err *err);
+void	certa_store_close(struct certa_store *);
+/* "sqlite" */
+const char *certa_store_backend(const struct certa_store *);
+/* Schema version the store is at. */
+int	certa_store_schema_version(const struct certa_store *);
+
+CERTA_MUST_USE certa_rc certa_store_begin(struct certa_store *,
+    struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_commit(struct certa_store *,
+    struct certa_err *);
+void	certa_store_rollback(struct certa_store *);
+
+/* Key/value settings. get: NOTFOUND when absent; *out is malloc'ed. */
+CERTA_MUST_USE certa_rc certa_store_meta_get(struct certa_store *,
+    const char *key, char **out, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_meta_set(struct certa_store *,
+    const char *key, const char *value, struct certa_err *);
+
+/* Organisations. put sets rec->id; CONFLICT when the name exists. */
+CERTA_MUST_USE certa_rc certa_store_org_put(struct certa_store *,
+    struct certa_org_rec *rec, struct certa_err *);
+/* get by id (name == NULL) or by name (id ignored). NOTFOUND. */
+CERTA_MUST_USE certa_rc certa_store_org_get(struct certa_store *, int64_t id,
+    const char *name, struct certa_org_rec *out, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_org_each(struct certa_store *,
+    certa_store_org_fn fn, void *arg, struct certa_err *);
+
+/* Applications: name unique within an org.  put sets rec->id; CONFLICT. */
+CERTA_MUST_USE certa_rc certa_store_app_put(struct certa_store *,
+    struct certa_app_rec *rec, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_app_get(struct certa_store *, int64_t id,
+    struct certa_app_rec *out, struct certa_err *);
+/*
+ * Find by name, within org_name when not NULL.  NOTFOUND when none,
+ * CONFLICT when org_name is NULL and several orgs have such an app.
+ */
+CERTA_MUST_USE certa_rc certa_store_app_find(struct certa_store *,
+    const char *org_name, const char *name, struct certa_app_rec *out,
+    struct certa_err *);
+/* All apps, or those of org_id when non-zero, ordered by id. */
+CERTA_MUST_USE certa_rc certa_store_app_each(struct certa_store *,
+    int64_t org_id, certa_store_app_fn fn, void *arg, struct certa_err *);
+
+/* CAs. put sets rec->id; CONFLICT when the name exists. */
+CERTA_MUST_USE certa_rc certa_store_ca_put(struct certa_store *,
+    struct certa_ca_rec *rec, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_ca_get(struct certa_store *, int64_t id,
+    struct certa_ca_rec *out, struct certa_err *);
+/* The newest CA with this role and status "active". NOTFOUND. */
+CERTA_MUST_USE certa_rc certa_store_ca_get_active(struct certa_store *,
+    const char *role, struct certa_ca_rec *out, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_ca_each(struct certa_store *,
+    certa_store_ca_fn fn, void *arg, struct certa_err *);
+/* Increment the CA's CRL number and return the new value. */
+CERTA_MUST_USE certa_rc certa_store_ca_next_crl_number(struct certa_store *,
+    int64_t ca_id, int64_t *out, struct certa_err *);
+
+/*
+ * Reserve a serial: insert rec (der may be NULL) and set rec->id.
+ * CONFLICT when (ca_id, serial) exists: the caller draws another serial.
+ */
+CERTA_MUST_USE certa_rc certa_store_cert_reserve(struct certa_store *,
+    struct certa_cert_rec *rec, struct certa_err *);
+/* Attach the signed DER and fingerprint to a reserved row. NOTFOUND. */
+CERTA_MUST_USE certa_rc certa_store_cert_finish(struct certa_store *,
+    int64_t id, const uint8_t *der, size_t der_len, const char *fingerprint,
+    struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_cert_get(struct certa_store *, int64_t id,
+    struct certa_cert_rec *out, struct certa_err *);
+/* By serial (hex, any case, leading zeros ignored) over all CAs. */
+CERTA_MUST_USE certa_rc certa_store_cert_get_serial(struct certa_store *,
+    const char *serial, struct certa_cert_rec *out, struct certa_err *);
+/* Rows with der != NULL matching f, ordered by id. */
+CERTA_MUST_USE certa_rc certa_store_cert_each(struct certa_store *,
+    const struct certa_cert_filter *f, certa_store_cert_fn fn, void *arg,
+    struct certa_err *);
+/*
+ * Mark revoked (permanent).  NOTFOUND for an unknown id, CONFLICT when it is
+ * revoked already.
+ */
+CERTA_MUST_USE certa_rc certa_store_cert_revoke(struct certa_store *,
+    int64_t id, int64_t revoked_at, int reason, struct certa_err *);
+/* Revoked certificates of ca_id, ordered by serial, streamed. */
+CERTA_MUST_USE certa_rc certa_store_revoked_each(struct certa_store *,
+    int64_t ca_id, certa_store_revoked_fn fn, void *arg, struct certa_err *);
+
+/* Audit log: append with rec->seq = last + 1; CONFLICT if seq exists. */
+CERTA_MUST_USE certa_rc certa_store_audit_append(struct certa_store *,
+    const struct certa_audit_rec *rec, struct certa_err *);
+/* Last record's seq and hash; seq 0 and hash "" when the log is empty. */
+CERTA_MUST_USE certa_rc certa_store_audit_last(struct certa_store *,
+    int64_t *seq, char hash[65], struct certa_err *);
+/* Records with seq > since, in order. */
+CERTA_MUST_USE certa_rc certa_store_audit_each(struct certa_store *,
+    int64_t since, certa_store_audit_fn fn, void *arg, struct certa_err *);
+
+#endif

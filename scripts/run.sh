@@ -1,0 +1,42 @@
+#!/bin/sh
+# certa's main job on the embedded default (SQLite in ./certa-data):
+# initialise the data directory if absent, issue a demo client certificate
+# of each type, and say where everything is.  Idempotent.
+set -eu
+CERTA=${1:-build/certa}
+DIR=${2:-./certa-data}
+DEMO="$DIR/demo"
+
+if [ ! -f "$DIR/certa.db" ]; then
+	"$CERTA" --dir "$DIR" init --subject "CN=certa Demo Root CA"
+fi
+"$CERTA" --dir "$DIR" org show demo >/dev/null 2>&1 ||
+	"$CERTA" --dir "$DIR" org create demo >/dev/null
+"$CERTA" --dir "$DIR" app show demo/client >/dev/null 2>&1 ||
+	"$CERTA" --dir "$DIR" app create --org demo client >/dev/null
+mkdir -p "$DEMO"
+chmod 700 "$DEMO"
+stamp=$(date +%Y%m%d%H%M%S)
+for type in transport signing encryption; do
+	key="$DEMO/$type-$stamp.key"
+	"$CERTA" csr --key ec:P-256 --subject "CN=demo-$type,O=demo" \
+	    --san "DNS:$type.demo.test" --out-key "$key" \
+	    --out-csr "$DEMO/$type-$stamp.csr" 2>/dev/null
+	"$CERTA" --dir "$DIR" cert issue --app demo/client --type "$type" \
+	    --csr "$DEMO/$type-$stamp.csr" --out "$DEMO/$type-$stamp.crt"
+done
+"$CERTA" --dir "$DIR" ca export --chain --out "$DEMO/ca-chain.pem"
+"$CERTA" --dir "$DIR" crl --out "$DEMO/issuing.crl" 2>/dev/null
+
+echo "certa data directory: $DIR"
+echo
+"$CERTA" --dir "$DIR" ca list
+echo
+echo "certificates of demo/client:"
+"$CERTA" --dir "$DIR" cert list --app demo/client
+echo
+echo "files of this run in $DEMO:"
+ls -1 "$DEMO" | grep -e "$stamp" -e ca-chain -e issuing.crl | sed 's/^/  /'
+echo
+echo "check one with openssl:"
+echo "  openssl verify -CAfile $DEMO/ca-chain.pem $DEMO/transport-$stamp.crt"

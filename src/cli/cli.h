@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The certa command line: shared option parsing, output and exit codes.
+ * Uses only the public headers (include/certa/), as curl's src/ uses
+ * libcurl.  Exit codes: 0 ok, 1 operation failed, 2 usage or input error,
+ * 3 unsupported option.
+ */
+#ifndef CERTA_CLI_H
+#define CERTA_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include <certa/certa.h>
+
+#define CLI_EXIT_OK		0
+#define CLI_EXIT_FAIL		1
+#define CLI_EXIT_USAGE		2
+#define CLI_EXIT_UNSUPPORTED	3
+
+#define CLI_MAX_OPTS	32
+#define CLI_MAX_VALS	64
+#define CLI_MAX_POS	16
+
+struct cli_opt {
+	const char	*name;		/* without "--" */
+	bool		 arg;		/* takes a value */
+	bool		 multi;		/* may repeat */
+};
+
+struct cli_args {
+	const struct cli_opt	*spec;			/* borrowed */
+	size_t			 nspec;
+	const char		*vals[CLI_MAX_OPTS][CLI_MAX_VALS];
+	size_t			 nvals[CLI_MAX_OPTS];
+	bool			 set[CLI_MAX_OPTS];
+	const char		*pos[CLI_MAX_POS];	/* borrowed argv */
+	size_t			 npos;
+};
+
+/* Global options, taken out of argv wherever they stand. */
+struct cli_global {
+	const char	*dir;
+	const char	*pass_file;
+	const char	*prog;
+};
+extern struct cli_global cli_g;
+
+/* Parse argv; on error print it and return CLI_EXIT_USAGE (else 0). */
+int		 cli_parse(int argc, char **argv, const struct cli_opt *spec,
+		    struct cli_args *a, const char *usage);
+const char	*cli_opt(const struct cli_args *, const char *name);
+bool		 cli_flag(const struct cli_args *, const char *name);
+size_t		 cli_multi(const struct cli_args *, const char *name,
+		    const char *const **vals);
+
+/* Print "certa: msg" to stderr; return the exit code for rc. */
+int		 cli_fail(certa_rc rc, const struct certa_err *err);
+int		 cli_usage(const char *usage, const char *fmt, ...)
+		    CERTA_PRINTF(2, 3);
+int		 cli_exit_code(certa_rc rc);
+/* Login name of the invoking user, for the audit log. */
+const char	*cli_user(void);
+/* Open the data directory from cli_g; prints the error. */
+int		 cli_open(struct certa_ctx **out);
+/* Write data to path ("-" or NULL = stdout); prints the error. */
+int		 cli_write(const char *path, const void *data, size_t len,
+		    int mode);
+/* Read a password/passphrase file; prints the error. */
+int		 cli_read_pass(const char *path, char **out);
+void		 cli_free_pass(char *p);
+/* Print a JSON value followed by a newline; decref it. */
+void		 cli_json_print(json_t *v);
+/* RFC 3339 UTC of t as a JSON string. */
+json_t		*cli_json_time(int64_t t);
+/* Durations and times; print the error. */
+int		 cli_duration(const char *s, int64_t *out);
+
+json_t		*cli_cert_json(const struct certa_cert_rec *r, bool pem);
+json_t		*cli_app_json(const struct certa_app_rec *r);
+json_t		*cli_org_json(const struct certa_org_rec *r);
+/* "valid" | "revoked" | "expired" */
+const char	*cli_cert_status(const struct certa_cert_rec *r);
+
+int	cmd_init(int argc, char **argv);
+int	cmd_org(int argc, char **argv);
+int	cmd_app(int argc, char **argv);
+int	cmd_cert(int argc, char **argv);
+int	cmd_csr(int argc, char **argv);
+int	cmd_crl(int argc, char **argv);
+int	cmd_ca(int argc, char **argv);
+int	cmd_verify(int argc, char **argv);
+int	cmd_audit(int argc, char **argv);
+
+#endif

@@ -1,0 +1,1558 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SQLite store backend (the default): struct certa_store_ops for
+ * "sqlite:PATH" and bare paths.  All of certa's SQLite SQL lives here.  It
+ * knows records, not certificates: it never parses DER and never sees a
+ * private key other than as opaque (encrypted) PEM text.
+ *
+ * A handle is used by one thread at a time (the connection is opened
+ * SQLITE_OPEN_NOMUTEX); several processes may share one database file.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/schema.h"
+#include "store/store_impl.h"
+#include "util/util.h"
+
+/* How long a statement waits for another process's lock before AGAIN. */
+#define BUSY_TIMEOUT_MS		10000
+#define BUSY_TIMEOUT_PRAGMA	"PRAGMA busy_timeout = 10000"
+
+/* RFC 5280 §4.1.2.2: serials are at most 20 octets, so 40 hex digits. */
+#define SERIAL_HEX_MAX		40
+
+_Static_assert(CERTA_CERT_REVOKED == 1, "SQL below writes status 1");
+
+/*
+ * HOW IT WORKS: the statement cache.
+ *
+ * Every query is a fixed SQL text below, indexed by enum stmt_id.  A handle
+ * prepares each one the first time it is needed (SQLITE_PREPARE_PERSISTENT,
+ * so SQLite keeps it off its lookaside), binds parameters with SQLITE_STATIC
+ * (the caller's memory outlives the step), resets it after use and
+ * finalizes it on close.  An insert therefore costs no parsing and no
+ * allocation of ours.
+ *
+ * An iterator callback may call back into the store.  If it runs a query
+ * whose cached statement is still stepping (the outer walk), stmt_get()
+ * prepares a private copy and stmt_put() finalizes it, so the outer walk
+ * is never reset under its feet.
+ *
+ * Iterators hand the callback a record whose pointers borrow the current
+ * row's column memory: no malloc per row.  Those pointers die at the next
+ * step, which is why the store.h iterator records are const and borrowed.
+ */
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_META_GET,
+	ST_META_SET,
+	ST_ORG_PUT,
+	ST_ORG_GET_ID,
+	ST_ORG_GET_NAME,
+	ST_ORG_EACH,
+	ST_APP_PUT,
+	ST_APP_GET,
+	ST_APP_FIND,
+	ST_APP_EACH,
+	ST_CA_PUT,
+	ST_CA_GET,
+	ST_CA_GET_ACTIVE,
+	ST_CA_EACH,
+	ST_CA_NEXT_CRL,
+	ST_CERT_RESERVE,
+	ST_CERT_FINISH,
+	ST_CERT_PROBE,
+	ST_CERT_GET,
+	ST_CERT_GET_SERIAL,
+	ST_CERT_EACH,
+	ST_CERT_EACH_APP,
+	ST_CERT_REVOKE,
+	ST_REVOKED_EACH,
+	ST_AUDIT_APPEND,
+	ST_AUDIT_LAST,
+	ST_AUDIT_EACH,
+	ST__COUNT
+};
+
+#define ORG_COLS	"id, name, created_at"
+#define APP_FROM	"a.id, a.org_id, a.name, o.name, a.created_at " \
+			"FROM application a JOIN organisation o " \
+			"ON o.id = a.org_id"
+#define CA_COLS		"id, name, role, parent_id, status, cert_der, " \
+			"key_pem, crl_number, created_at"
+#define CERT_COLS	"id, ca_id, app_id, serial, type, profile, subject, " \
+			"sans, key_alg, not_before, not_after, status, " \
+			"revoked_at, reason, predecessor_id, fingerprint, " \
+			"der, key_pem, created_at"
+#define AUDIT_COLS	"seq, time, actor, action, object, outcome, " \
+			"details, prev_hash, hash"
+/*
+ * cert_each: zero filter fields match everything.  ?1 app_id, ?2 ca_id,
+ * ?3 type, ?4 status (-1 any), ?5 not_after_min, ?6 not_after_max,
+ * ?7 after_id, ?8 limit (-1 none).
+ */
+#define CERT_FILTER	"(?2 = 0 OR ca_id = ?2) " \
+			"AND (?3 IS NULL OR type = ?3) " \
+			"AND (?4 < 0 OR status = ?4) " \
+			"AND (?5 = 0 OR not_after >= ?5) " \
+			"AND (?6 = 0 OR not_after < ?6) " \
+			"AND id > ?7 AND der IS NOT NULL " \
+			"ORDER BY id LIMIT ?8"
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[ST_ORG_PUT] = "INSERT INTO organisation (name, created_at) "
+	    "VALUES (?1, ?2)",
+	[ST_ORG_GET_ID] = "SELECT " ORG_COLS " FROM organisation "
+	    "WHERE id = ?1",
+	[ST_ORG_GET_NAME] = "SELECT " ORG_COLS " FROM organisation "
+	    "WHERE name = ?1",
+	[ST_ORG_EACH] = "SELECT " ORG_COLS " FROM organisation ORDER BY id",
+	[ST_APP_PUT] = "INSERT INTO application (org_id, name, created_at) "
+	    "VALUES (?1, ?2, ?3)",
+	[ST_APP_GET] = "SELECT " APP_FROM " WHERE a.id = ?1",
+	[ST_APP_FIND] = "SELECT " APP_FROM " WHERE a.name = ?1 "
+	    "AND (?2 IS NULL OR o.name = ?2) ORDER BY a.id LIMIT 2",
+	[ST_APP_EACH] = "SELECT " APP_FROM " WHERE ?1 = 0 OR a.org_id = ?1 "
+	    "ORDER BY a.id",
+	[ST_CA_PUT] = "INSERT INTO ca (name, role, parent_id, status, "
+	    "cert_der, key_pem, crl_number, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_CA_GET] = "SELECT " CA_COLS " FROM ca WHERE id = ?1",
+	[ST_CA_GET_ACTIVE] = "SELECT " CA_COLS " FROM ca WHERE role = ?1 "
+	    "AND status = 'active' ORDER BY created_at DESC, id DESC LIMIT 1",
+	[ST_CA_EACH] = "SELECT " CA_COLS " FROM ca ORDER BY id",
+	/* One statement, so two CRL builders never get the same number. */
+	[ST_CA_NEXT_CRL] = "UPDATE ca SET crl_number = crl_number + 1 "
+	    "WHERE id = ?1 RETURNING crl_number",
+	[ST_CERT_RESERVE] = "INSERT INTO certificate (ca_id, app_id, serial, "
+	    "type, profile, subject, sans, key_alg, not_before, not_after, "
+	    "predecessor_id, fingerprint, der, key_pem, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14, ?15)",
+	[ST_CERT_FINISH] = "UPDATE certificate SET der = ?2, fingerprint = ?3 "
+	    "WHERE id = ?1 AND der IS NULL",
+	[ST_CERT_PROBE] = "SELECT status, der IS NOT NULL FROM certificate "
+	    "WHERE id = ?1",
+	[ST_CERT_GET] = "SELECT " CERT_COLS " FROM certificate WHERE id = ?1",
+	[ST_CERT_GET_SERIAL] = "SELECT " CERT_COLS " FROM certificate "
+	    "WHERE serial = ?1 ORDER BY id LIMIT 2",
+	/* Walks the rowid in order: paging by after_id stops early. */
+	[ST_CERT_EACH] = "SELECT " CERT_COLS " FROM certificate WHERE ?1 = 0 "
+	    "AND " CERT_FILTER,
+	/* One application: the certificate_app index, then a sort by id. */
+	[ST_CERT_EACH_APP] = "SELECT " CERT_COLS " FROM certificate "
+	    "WHERE app_id = ?1 AND " CERT_FILTER,
+	[ST_CERT_REVOKE] = "UPDATE certificate SET status = 1, "
+	    "revoked_at = ?2, reason = ?3 WHERE id = ?1 AND status = 0",
+	/* The certificate_revoked index (ca_id, status, serial) gives order. */
+	[ST_REVOKED_EACH] = "SELECT serial, revoked_at, reason "
+	    "FROM certificate WHERE ca_id = ?1 AND status = 1 "
+	    "ORDER BY serial",
+	/* Appends only right after the last record: a chain has no gaps. */
+	[ST_AUDIT_APPEND] = "INSERT INTO audit (" AUDIT_COLS ") "
+	    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 "
+	    "WHERE ?1 = (SELECT coalesce(max(seq), 0) + 1 FROM audit)",
+	[ST_AUDIT_LAST] = "SELECT seq, hash FROM audit ORDER BY seq DESC "
+	    "LIMIT 1",
+	[ST_AUDIT_EACH] = "SELECT " AUDIT_COLS " FROM audit WHERE seq > ?1 "
+	    "ORDER BY seq",
+};
+
+struct certa_store {
+	struct certa_store_base	 base;
+	sqlite3			*db;		/* owns */
+	char			*path;		/* owns; for messages */
+	int			 version;	/* schema version once open */
+	sqlite3_stmt		*st[ST__COUNT];	/* owns; prepared lazily */
+};
+
+static certa_rc	sql_err(struct certa_store *, int, int, struct certa_err *,
+		    const char *, ...) CERTA_PRINTF(5, 6);
+
+/* Like CERTA_CHECK, for a SQLite result code src; needs s and err. */
+#define SQL_CHECK(c, src, ...) do {					\
+	if (!(c)) {							\
+		rc = sql_err(s, (src), __LINE__, err, __VA_ARGS__);	\
+		goto out;						\
+	}								\
+} while (0)
+
+/*
+ * Map a SQLite result code to certa_rc with an operator message: busy or
+ * locked past the timeout is AGAIN, a UNIQUE violation CONFLICT, a missing
+ * referenced row NOTFOUND, other constraints (NOT NULL, CHECK) INVAL,
+ * anything else STORE with SQLite's own message.
+ */
+static certa_rc
+sql_err(struct certa_store *s, int src, int line, struct certa_err *err,
+    const char *fmt, ...)
+{
+	char		 what[256];
+	const char	*msg;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	msg = sqlite3_errmsg(s->db);
+	switch (src & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return certa_err_set(err, CERTA_E_AGAIN, __FILE__, line,
+		    "%s: store '%s' stayed locked by another process for "
+		    "%d s; try again", what, s->path, BUSY_TIMEOUT_MS / 1000);
+	case SQLITE_CONSTRAINT:
+		if (src == SQLITE_CONSTRAINT_UNIQUE ||
+		    src == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return certa_err_set(err, CERTA_E_CONFLICT, __FILE__,
+			    line, "%s: exists already (%s)", what, msg);
+		if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return certa_err_set(err, CERTA_E_NOTFOUND, __FILE__,
+			    line, "%s: it refers to a row that does not exist "
+			    "(%s)", what, msg);
+		return certa_err_set(err, CERTA_E_INVAL, __FILE__, line,
+		    "%s: %s", what, msg);
+	case SQLITE_NOTADB:
+		return certa_err_set(err, CERTA_E_STORE, __FILE__, line,
+		    "%s: '%s' is not a SQLite database (%s)", what, s->path,
+		    msg);
+	case SQLITE_NOMEM:
+		return certa_err_set(err, CERTA_E_NOMEM, __FILE__, line,
+		    "%s: out of memory", what);
+	default:
+		return certa_err_set(err, CERTA_E_STORE, __FILE__, line,
+		    "%s: %s (SQLite error %d, store '%s')", what, msg, src,
+		    s->path);
+	}
+}
+
+/* The cached statement id, or a private one if it is busy (see above). */
+static certa_rc
+stmt_get(struct certa_store *s, enum stmt_id id, sqlite3_stmt **out,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = s->st[id];
+	int		 src;
+	certa_rc	 rc = CERTA_OK;
+
+	*out = NULL;
+	if (st != NULL && !sqlite3_stmt_busy(st)) {
+		*out = st;
+		goto out;
+	}
+	src = sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
+	    st == NULL ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
+	SQL_CHECK(src == SQLITE_OK, src, "prepare query %d", (int)id);
+	if (s->st[id] == NULL)
+		s->st[id] = st;
+	*out = st;
+out:
+	return rc;
+}
+
+/* Give back a statement from stmt_get(): reset or finalize it. */
+static void
+stmt_put(struct certa_store *s, enum stmt_id id, sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	if (st == s->st[id])
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
+}
+
+/*
+ * Binding: each helper does nothing once *src holds an error, so a run of
+ * binds is checked once.  Values are SQLITE_STATIC: the caller's memory
+ * outlives the step.  A zero id binds NULL (a foreign key with no target).
+ */
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v, int *src)
+{
+	if (*src != SQLITE_OK)
+		return;
+	if (v == NULL)
+		*src = sqlite3_bind_null(st, i);
+	else
+		*src = sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static void
+bind_blob(sqlite3_stmt *st, int i, const void *v, size_t len, int *src)
+{
+	if (*src != SQLITE_OK)
+		return;
+	if (v == NULL)
+		*src = sqlite3_bind_null(st, i);
+	else
+		*src = sqlite3_bind_blob64(st, i, v, (sqlite3_uint64)len,
+		    SQLITE_STATIC);
+}
+
+static void
+bind_int(sqlite3_stmt *st, int i, int64_t v, int *src)
+{
+	if (*src == SQLITE_OK)
+		*src = sqlite3_bind_int64(st, i, v);
+}
+
+static void
+bind_id(sqlite3_stmt *st, int i, int64_t v, int *src)
+{
+	if (*src != SQLITE_OK)
+		return;
+	if (v == 0)
+		*src = sqlite3_bind_null(st, i);
+	else
+		*src = sqlite3_bind_int64(st, i, v);
+}
+
+/*
+ * Column readers: borrowed (copy false: valid until the next step) or a
+ * malloc'ed copy.  SQL NULL reads as NULL.  false only when out of memory.
+ */
+static bool
+col_text(sqlite3_stmt *st, int i, bool copy, char **out)
+{
+	const unsigned char	*t;
+
+	*out = NULL;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return true;
+	if ((t = sqlite3_column_text(st, i)) == NULL)
+		return false;
+	*out = copy ? certa_strdup((const char *)t) : (char *)(uintptr_t)t;
+	return *out != NULL;
+}
+
+static bool
+col_blob(sqlite3_stmt *st, int i, bool copy, uint8_t **out, size_t *len)
+{
+	const void	*b;
+	int		 n;
+
+	*out = NULL;
+	*len = 0;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return true;
+	b = sqlite3_column_blob(st, i);
+	n = sqlite3_column_bytes(st, i);	/* after _blob, per SQLite */
+	if (b == NULL || n <= 0)
+		return n == 0;
+	if (!copy) {
+		*out = (uint8_t *)(uintptr_t)b;
+	} else {
+		if ((*out = malloc((size_t)n)) == NULL)
+			return false;
+		memcpy(*out, b, (size_t)n);
+	}
+	*len = (size_t)n;
+	return true;
+}
+
+/* A 64-hex hash column into a fixed array. */
+static bool
+col_hash(sqlite3_stmt *st, int i, char out[65])
+{
+	const unsigned char	*t = sqlite3_column_text(st, i);
+	size_t			 n;
+
+	out[0] = '\0';
+	if (t == NULL)
+		return sqlite3_column_type(st, i) == SQLITE_NULL;
+	if ((n = strlen((const char *)t)) > 64)
+		return false;
+	memcpy(out, t, n + 1);
+	return true;
+}
+
+static bool
+read_org(sqlite3_stmt *st, struct certa_org_rec *r, bool copy)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->created_at = sqlite3_column_int64(st, 2);
+	return col_text(st, 1, copy, &r->name);
+}
+
+static bool
+read_app(sqlite3_stmt *st, struct certa_app_rec *r, bool copy)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->org_id = sqlite3_column_int64(st, 1);
+	r->created_at = sqlite3_column_int64(st, 4);
+	return col_text(st, 2, copy, &r->name) &&
+	    col_text(st, 3, copy, &r->org_name);
+}
+
+static bool
+read_ca(sqlite3_stmt *st, struct certa_ca_rec *r, bool copy)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->parent_id = sqlite3_column_int64(st, 3);
+	r->crl_number = sqlite3_column_int64(st, 7);
+	r->created_at = sqlite3_column_int64(st, 8);
+	return col_text(st, 1, copy, &r->name) &&
+	    col_text(st, 2, copy, &r->role) &&
+	    col_text(st, 4, copy, &r->status) &&
+	    col_blob(st, 5, copy, &r->cert_der, &r->cert_der_len) &&
+	    col_text(st, 6, copy, &r->key_pem);
+}
+
+static bool
+read_cert(sqlite3_stmt *st, struct certa_cert_rec *r, bool copy)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->ca_id = sqlite3_column_int64(st, 1);
+	r->app_id = sqlite3_column_int64(st, 2);
+	r->not_before = sqlite3_column_int64(st, 9);
+	r->not_after = sqlite3_column_int64(st, 10);
+	r->status = sqlite3_column_int(st, 11) == CERTA_CERT_REVOKED ?
+	    CERTA_CERT_REVOKED : CERTA_CERT_VALID;
+	r->revoked_at = sqlite3_column_int64(st, 12);
+	r->reason = sqlite3_column_int(st, 13);
+	r->predecessor_id = sqlite3_column_int64(st, 14);
+	r->created_at = sqlite3_column_int64(st, 18);
+	return col_text(st, 3, copy, &r->serial) &&
+	    col_text(st, 4, copy, &r->type) &&
+	    col_text(st, 5, copy, &r->profile) &&
+	    col_text(st, 6, copy, &r->subject) &&
+	    col_text(st, 7, copy, &r->sans) &&
+	    col_text(st, 8, copy, &r->key_alg) &&
+	    col_text(st, 15, copy, &r->fingerprint) &&
+	    col_blob(st, 16, copy, &r->der, &r->der_len) &&
+	    col_text(st, 17, copy, &r->key_pem);
+}
+
+static bool
+read_audit(sqlite3_stmt *st, struct certa_audit_rec *r, bool copy)
+{
+	r->seq = sqlite3_column_int64(st, 0);
+	r->time = sqlite3_column_int64(st, 1);
+	return col_text(st, 2, copy, &r->actor) &&
+	    col_text(st, 3, copy, &r->action) &&
+	    col_text(st, 4, copy, &r->object) &&
+	    col_text(st, 5, copy, &r->outcome) &&
+	    col_text(st, 6, copy, &r->details) &&
+	    col_hash(st, 7, r->prev_hash) &&
+	    col_hash(st, 8, r->hash);
+}
+
+/* Step a statement that returns no row. */
+static certa_rc
+step_done(struct certa_store *s, sqlite3_stmt *st, const char *what,
+    struct certa_err *err)
+{
+	int		 src;
+	certa_rc	 rc = CERTA_OK;
+
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_DONE, src, "%s", what);
+out:
+	return rc;
+}
+
+/* Run a parameterless cached statement (BEGIN, COMMIT, ROLLBACK). */
+static certa_rc
+run(struct certa_store *s, enum stmt_id id, const char *what,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, id, &st, err));
+	CERTA_TRY(step_done(s, st, what, err));
+out:
+	stmt_put(s, id, st);
+	return rc;
+}
+
+/* Run fixed SQL text (pragmas, migrations); no caller data in it. */
+static certa_rc
+exec_sql(struct certa_store *s, const char *sql, const char *what,
+    struct certa_err *err)
+{
+	int		 src;
+	certa_rc	 rc = CERTA_OK;
+
+	src = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	SQL_CHECK(src == SQLITE_OK, src, "%s", what);
+out:
+	return rc;
+}
+
+/*
+ * The DSN's file name: "sqlite:PATH" or a bare PATH.  A bare DSN with a
+ * URI-like scheme ("postgresql://", "postgres:") belongs to another
+ * backend.
+ */
+static const char *
+dsn_path(const char *dsn)
+{
+	const char	*p;
+
+	if (strncmp(dsn, "sqlite:", 7) == 0)
+		return dsn + 7;
+	if (!isalpha((unsigned char)dsn[0]))
+		return dsn;
+	for (p = dsn; isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	    *p == '.'; p++)
+		;
+	return *p == ':' ? NULL : dsn;
+}
+
+static int
+sqlite_accepts(const char *dsn)
+{
+	return dsn_path(dsn) != NULL;
+}
+
+/* The version in schema_version, 0 when the table does not exist yet. */
+static certa_rc
+read_version(struct certa_store *s, int *version, struct certa_err *err)
+{
+	static const char	 probe[] = "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name = 'schema_version'";
+	static const char	 get[] = "SELECT version FROM schema_version "
+	    "WHERE id = 1";
+	sqlite3_stmt		*st = NULL;
+	int			 src;
+	bool			 exists;
+	certa_rc		 rc = CERTA_OK;
+
+	*version = 0;
+	src = sqlite3_prepare_v3(s->db, probe, -1, 0, &st, NULL);
+	SQL_CHECK(src == SQLITE_OK, src, "read the schema of '%s'", s->path);
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_ROW, src, "read the schema of '%s'", s->path);
+	exists = sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!exists)
+		goto out;
+	src = sqlite3_prepare_v3(s->db, get, -1, 0, &st, NULL);
+	SQL_CHECK(src == SQLITE_OK, src, "'%s' is not a certa store: read "
+	    "its schema version", s->path);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	else
+		SQL_CHECK(src == SQLITE_DONE, src, "read the schema version "
+		    "of '%s'", s->path);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static certa_rc
+write_version(struct certa_store *s, int version, struct certa_err *err)
+{
+	static const char	 set[] = "UPDATE schema_version SET version = ?1 "
+	    "WHERE id = 1";
+	sqlite3_stmt		*st = NULL;
+	int			 src;
+	certa_rc		 rc = CERTA_OK;
+
+	src = sqlite3_prepare_v3(s->db, set, -1, 0, &st, NULL);
+	SQL_CHECK(src == SQLITE_OK, src, "record schema version %d", version);
+	src = sqlite3_bind_int(st, 1, version);
+	SQL_CHECK(src == SQLITE_OK, src, "record schema version %d", version);
+	CERTA_TRY(step_done(s, st, "record the schema version", err));
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * HOW IT WORKS: migrations.
+ *
+ * The build embeds src/store/schema/NNN_*.sql as certa_schema[], in version
+ * order.  The database keeps the version it is at in a one-row table
+ * schema_version.  Opening reads it without a write lock: the common case
+ * (up to date) costs one read.  A version newer than this build knows is
+ * refused, never touched.  Otherwise, under BEGIN IMMEDIATE (the write
+ * lock: a second process opening a fresh file waits here), the version is
+ * read again and every newer migration is applied, with the version, in
+ * that one transaction: a crash leaves the old schema or the new one.
+ */
+static certa_rc
+migrate(struct certa_store *s, struct certa_err *err)
+{
+	int		 known = 0, version = 0;
+	bool		 in_tx = false;
+	size_t		 i;
+	certa_rc	 rc = CERTA_OK;
+
+	for (i = 0; i < certa_schema_count; i++) {
+		CERTA_CHECK(certa_schema[i].version > known, CERTA_E_INTERNAL,
+		    "migration %s is out of order", certa_schema[i].name);
+		known = certa_schema[i].version;
+	}
+	CERTA_TRY(read_version(s, &version, err));
+	if (version == known)
+		goto done;
+	CERTA_CHECK(version < known, CERTA_E_CONFLICT, "store at %s has "
+	    "schema version %d but this certa knows up to %d: upgrade certa",
+	    s->path, version, known);
+
+	CERTA_TRY(exec_sql(s, "BEGIN IMMEDIATE", "lock the store to migrate "
+	    "it", err));
+	in_tx = true;
+	CERTA_TRY(exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_version ("
+	    "id INTEGER PRIMARY KEY CHECK (id = 1), "
+	    "version INTEGER NOT NULL); "
+	    "INSERT OR IGNORE INTO schema_version (id, version) VALUES (1, 0)",
+	    "create the schema_version table", err));
+	CERTA_TRY(read_version(s, &version, err));
+	CERTA_CHECK(version <= known, CERTA_E_CONFLICT, "store at %s has "
+	    "schema version %d but this certa knows up to %d: upgrade certa",
+	    s->path, version, known);
+	for (i = 0; i < certa_schema_count; i++) {
+		const struct certa_migration	*m = &certa_schema[i];
+		char				 what[128];
+
+		if (m->version <= version)
+			continue;
+		snprintf(what, sizeof(what), "apply migration %s", m->name);
+		CERTA_TRY(exec_sql(s, m->sql, what, err));
+		CERTA_TRY(write_version(s, m->version, err));
+	}
+	CERTA_TRY(exec_sql(s, "COMMIT", "commit the migrations", err));
+	in_tx = false;
+	version = known;
+done:
+	s->version = version;
+out:
+	if (in_tx)
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static void
+sqlite_close(struct certa_store *s)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db != NULL) {
+		if (!sqlite3_get_autocommit(s->db))
+			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
+			    NULL);
+		sqlite3_close(s->db);
+	}
+	free(s->path);
+	free(s);
+}
+
+static certa_rc
+sqlite_open(struct certa_store **out, const char *dsn, struct certa_err *err)
+{
+	struct certa_store	*s = NULL;
+	const char		*path = dsn_path(dsn);
+	const unsigned char	*mode;
+	sqlite3_stmt		*st = NULL;
+	int			 fd = -1, src, waited;
+	certa_rc		 rc = CERTA_OK;
+
+	*out = NULL;
+	CERTA_CHECK(path != NULL && *path != '\0', CERTA_E_STORE,
+	    "store '%s' names no SQLite file", dsn);
+	CERTA_CHECK((s = calloc(1, sizeof(*s))) != NULL, CERTA_E_NOMEM,
+	    "open store: out of memory");
+	s->base.ops = &certa_store_sqlite_ops;
+	CERTA_CHECK((s->path = certa_strdup(path)) != NULL, CERTA_E_NOMEM,
+	    "open store: out of memory");
+
+	/*
+	 * SQLite would create the file 0644 (less umask).  Create it 0600
+	 * first; SQLite gives its -wal and -shm files the same mode.
+	 */
+	if (strcmp(path, ":memory:") != 0) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		CERTA_CHECK(fd >= 0, CERTA_E_STORE, "cannot open store '%s': "
+		    "%s", path, strerror(errno));
+		close(fd);
+	}
+	src = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	SQL_CHECK(src == SQLITE_OK, src, "open store '%s'", path);
+	sqlite3_extended_result_codes(s->db, 1);
+	(void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+
+	/* Two certa processes at once wait for each other, up to 10 s. */
+	src = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	SQL_CHECK(src == SQLITE_OK, src, "set the busy timeout");
+	CERTA_TRY(exec_sql(s, BUSY_TIMEOUT_PRAGMA, "set the busy timeout",
+	    err));
+
+	/*
+	 * WAL: readers (OCSP, CRL builds) never block the writer.  With
+	 * synchronous=FULL each commit is fsync'ed before it returns: a
+	 * certificate handed to a caller survives a power cut.
+	 */
+	src = sqlite3_prepare_v3(s->db, "PRAGMA journal_mode = WAL", -1, 0,
+	    &st, NULL);
+	SQL_CHECK(src == SQLITE_OK, src, "open store '%s'", path);
+	/*
+	 * Switching a fresh file to WAL takes an exclusive lock, and SQLite
+	 * answers BUSY at once there instead of calling the busy handler
+	 * (two processes opening a new store together), so wait here.
+	 */
+	for (waited = 0; ; waited += 10) {
+		src = sqlite3_step(st);
+		if ((src & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+			break;
+		sqlite3_reset(st);
+		sqlite3_sleep(10);
+	}
+	SQL_CHECK(src == SQLITE_ROW, src, "open store '%s': set WAL mode",
+	    path);
+	mode = sqlite3_column_text(st, 0);
+	CERTA_CHECK(mode != NULL && (strcmp((const char *)mode, "wal") == 0 ||
+	    strcmp(path, ":memory:") == 0), CERTA_E_STORE, "store '%s' "
+	    "cannot use WAL mode (journal mode is %s)", path,
+	    mode != NULL ? (const char *)mode : "unknown");
+	sqlite3_finalize(st);
+	st = NULL;
+	CERTA_TRY(exec_sql(s, "PRAGMA synchronous = FULL; "
+	    "PRAGMA foreign_keys = ON", "open store: set pragmas", err));
+
+	CERTA_TRY(migrate(s, err));
+	*out = s;
+	s = NULL;
+out:
+	sqlite3_finalize(st);
+	sqlite_close(s);
+	return rc;
+}
+
+static int
+sqlite_schema_version(const struct certa_store *s)
+{
+	return s->version;
+}
+
+static certa_rc
+sqlite_begin(struct certa_store *s, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(sqlite3_get_autocommit(s->db), CERTA_E_INVAL, "begin a "
+	    "transaction on '%s': one is open already (they do not nest)",
+	    s->path);
+	CERTA_TRY(run(s, ST_BEGIN, "begin a transaction", err));
+out:
+	return rc;
+}
+
+/*
+ * AGAIN (busy) leaves the transaction open: the caller rolls back.  Other
+ * failures may have rolled it back already; rollback is then a no-op.
+ */
+static certa_rc
+sqlite_commit(struct certa_store *s, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(!sqlite3_get_autocommit(s->db), CERTA_E_INVAL,
+	    "commit on '%s': no transaction is open", s->path);
+	CERTA_TRY(run(s, ST_COMMIT, "commit", err));
+out:
+	return rc;
+}
+
+static void
+sqlite_rollback(struct certa_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		(void)run(s, ST_ROLLBACK, "roll back", NULL);
+}
+
+static certa_rc
+sqlite_meta_get(struct certa_store *s, const char *key, char **out,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_META_GET, &st, err));
+	bind_text(st, 1, key, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read setting '%s'", key);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no setting '%s' "
+	    "in the store", key);
+	SQL_CHECK(src == SQLITE_ROW, src, "read setting '%s'", key);
+	CERTA_CHECK(col_text(st, 0, true, out), CERTA_E_NOMEM,
+	    "read setting '%s': out of memory", key);
+out:
+	stmt_put(s, ST_META_GET, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_meta_set(struct certa_store *s, const char *key, const char *value,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_META_SET, &st, err));
+	bind_text(st, 1, key, &src);
+	bind_text(st, 2, value, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "write setting '%s'", key);
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_DONE, src, "write setting '%s'", key);
+out:
+	stmt_put(s, ST_META_SET, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_org_put(struct certa_store *s, struct certa_org_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	if (rec->created_at == 0)
+		rec->created_at = certa_now();
+	CERTA_TRY(stmt_get(s, ST_ORG_PUT, &st, err));
+	bind_text(st, 1, rec->name, &src);
+	bind_int(st, 2, rec->created_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "add organisation '%s'", rec->name);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_CONSTRAINT_UNIQUE, CERTA_E_CONFLICT,
+	    "organisation '%s' exists already", rec->name);
+	SQL_CHECK(src == SQLITE_DONE, src, "add organisation '%s'",
+	    rec->name);
+	rec->id = sqlite3_last_insert_rowid(s->db);
+out:
+	stmt_put(s, ST_ORG_PUT, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_org_get(struct certa_store *s, int64_t id, const char *name,
+    struct certa_org_rec *out, struct certa_err *err)
+{
+	enum stmt_id	 sid = name != NULL ? ST_ORG_GET_NAME : ST_ORG_GET_ID;
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	if (name != NULL)
+		bind_text(st, 1, name, &src);
+	else
+		bind_int(st, 1, id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read organisation");
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE && name != NULL)
+		CERTA_FAIL(CERTA_E_NOTFOUND, "no organisation '%s'", name);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no organisation "
+	    "with id %lld", (long long)id);
+	SQL_CHECK(src == SQLITE_ROW, src, "read organisation");
+	CERTA_CHECK(read_org(st, out, true), CERTA_E_NOMEM, "read "
+	    "organisation: out of memory");
+out:
+	stmt_put(s, sid, st);
+	if (rc != CERTA_OK)
+		certa_org_rec_clear(out);
+	return rc;
+}
+
+static certa_rc
+sqlite_org_each(struct certa_store *s, certa_store_org_fn fn, void *arg,
+    struct certa_err *err)
+{
+	struct certa_org_rec	 rec;
+	sqlite3_stmt		*st = NULL;
+	int			 src;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_ORG_EACH, &st, err));
+	memset(&rec, 0, sizeof(rec));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		CERTA_CHECK(read_org(st, &rec, false), CERTA_E_NOMEM,
+		    "list organisations: out of memory");
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list organisations");
+out:
+	stmt_put(s, ST_ORG_EACH, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_app_put(struct certa_store *s, struct certa_app_rec *rec,
+    struct certa_err *err)
+{
+	struct certa_org_rec	 org;
+	sqlite3_stmt		*st = NULL;
+	int			 src = SQLITE_OK;
+	certa_rc		 rc = CERTA_OK;
+
+	memset(&org, 0, sizeof(org));
+	if (rec->created_at == 0)
+		rec->created_at = certa_now();
+	CERTA_TRY(stmt_get(s, ST_APP_PUT, &st, err));
+	bind_int(st, 1, rec->org_id, &src);
+	bind_text(st, 2, rec->name, &src);
+	bind_int(st, 3, rec->created_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "add application '%s'", rec->name);
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_UNIQUE) {
+		/* Name the organisation for the operator, if we can. */
+		if (sqlite_org_get(s, rec->org_id, NULL, &org, NULL) ==
+		    CERTA_OK)
+			CERTA_FAIL(CERTA_E_CONFLICT, "application '%s' exists "
+			    "already in organisation '%s'", rec->name,
+			    org.name);
+		CERTA_FAIL(CERTA_E_CONFLICT, "application '%s' exists already "
+		    "in organisation %lld", rec->name, (long long)rec->org_id);
+	}
+	CERTA_CHECK(src != SQLITE_CONSTRAINT_FOREIGNKEY, CERTA_E_NOTFOUND,
+	    "add application '%s': no organisation with id %lld", rec->name,
+	    (long long)rec->org_id);
+	SQL_CHECK(src == SQLITE_DONE, src, "add application '%s'", rec->name);
+	rec->id = sqlite3_last_insert_rowid(s->db);
+out:
+	stmt_put(s, ST_APP_PUT, st);
+	certa_org_rec_clear(&org);
+	return rc;
+}
+
+static certa_rc
+sqlite_app_get(struct certa_store *s, int64_t id, struct certa_app_rec *out,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_APP_GET, &st, err));
+	bind_int(st, 1, id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read application %lld",
+	    (long long)id);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no application "
+	    "with id %lld", (long long)id);
+	SQL_CHECK(src == SQLITE_ROW, src, "read application %lld",
+	    (long long)id);
+	CERTA_CHECK(read_app(st, out, true), CERTA_E_NOMEM, "read "
+	    "application: out of memory");
+out:
+	stmt_put(s, ST_APP_GET, st);
+	if (rc != CERTA_OK)
+		certa_app_rec_clear(out);
+	return rc;
+}
+
+static certa_rc
+sqlite_app_find(struct certa_store *s, const char *org_name,
+    const char *name, struct certa_app_rec *out, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_APP_FIND, &st, err));
+	bind_text(st, 1, name, &src);
+	bind_text(st, 2, org_name, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "find application '%s'", name);
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE && org_name != NULL)
+		CERTA_FAIL(CERTA_E_NOTFOUND, "no application '%s' in "
+		    "organisation '%s'", name, org_name);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no application "
+	    "'%s'", name);
+	SQL_CHECK(src == SQLITE_ROW, src, "find application '%s'", name);
+	CERTA_CHECK(read_app(st, out, true), CERTA_E_NOMEM, "find "
+	    "application: out of memory");
+	src = sqlite3_step(st);
+	/* (org_id, name) is unique, so a second row means several orgs. */
+	CERTA_CHECK(src != SQLITE_ROW, CERTA_E_CONFLICT, "application '%s' "
+	    "exists in several organisations ('%s', '%s', ...): name the "
+	    "organisation", name, out->org_name,
+	    (const char *)sqlite3_column_text(st, 3));
+	SQL_CHECK(src == SQLITE_DONE, src, "find application '%s'", name);
+out:
+	stmt_put(s, ST_APP_FIND, st);
+	if (rc != CERTA_OK)
+		certa_app_rec_clear(out);
+	return rc;
+}
+
+static certa_rc
+sqlite_app_each(struct certa_store *s, int64_t org_id, certa_store_app_fn fn,
+    void *arg, struct certa_err *err)
+{
+	struct certa_app_rec	 rec;
+	sqlite3_stmt		*st = NULL;
+	int			 src = SQLITE_OK;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_APP_EACH, &st, err));
+	bind_int(st, 1, org_id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "list applications");
+	memset(&rec, 0, sizeof(rec));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		CERTA_CHECK(read_app(st, &rec, false), CERTA_E_NOMEM,
+		    "list applications: out of memory");
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list applications");
+out:
+	stmt_put(s, ST_APP_EACH, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_ca_put(struct certa_store *s, struct certa_ca_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	if (rec->created_at == 0)
+		rec->created_at = certa_now();
+	CERTA_TRY(stmt_get(s, ST_CA_PUT, &st, err));
+	bind_text(st, 1, rec->name, &src);
+	bind_text(st, 2, rec->role, &src);
+	bind_id(st, 3, rec->parent_id, &src);
+	bind_text(st, 4, rec->status != NULL ? rec->status : "active", &src);
+	bind_blob(st, 5, rec->cert_der, rec->cert_der_len, &src);
+	bind_text(st, 6, rec->key_pem, &src);
+	bind_int(st, 7, rec->crl_number, &src);
+	bind_int(st, 8, rec->created_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "add CA '%s'", rec->name);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_CONSTRAINT_UNIQUE, CERTA_E_CONFLICT,
+	    "CA '%s' exists already", rec->name);
+	SQL_CHECK(src == SQLITE_DONE, src, "add CA '%s'", rec->name);
+	rec->id = sqlite3_last_insert_rowid(s->db);
+out:
+	stmt_put(s, ST_CA_PUT, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_ca_get(struct certa_store *s, int64_t id, struct certa_ca_rec *out,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CA_GET, &st, err));
+	bind_int(st, 1, id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read CA %lld", (long long)id);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no CA with id "
+	    "%lld", (long long)id);
+	SQL_CHECK(src == SQLITE_ROW, src, "read CA %lld", (long long)id);
+	CERTA_CHECK(read_ca(st, out, true), CERTA_E_NOMEM, "read CA: out of "
+	    "memory");
+out:
+	stmt_put(s, ST_CA_GET, st);
+	if (rc != CERTA_OK)
+		certa_ca_rec_clear(out);
+	return rc;
+}
+
+static certa_rc
+sqlite_ca_get_active(struct certa_store *s, const char *role,
+    struct certa_ca_rec *out, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CA_GET_ACTIVE, &st, err));
+	bind_text(st, 1, role, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read the active %s CA", role);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no active %s CA",
+	    role);
+	SQL_CHECK(src == SQLITE_ROW, src, "read the active %s CA", role);
+	CERTA_CHECK(read_ca(st, out, true), CERTA_E_NOMEM, "read CA: out of "
+	    "memory");
+out:
+	stmt_put(s, ST_CA_GET_ACTIVE, st);
+	if (rc != CERTA_OK)
+		certa_ca_rec_clear(out);
+	return rc;
+}
+
+static certa_rc
+sqlite_ca_each(struct certa_store *s, certa_store_ca_fn fn, void *arg,
+    struct certa_err *err)
+{
+	struct certa_ca_rec	 rec;
+	sqlite3_stmt		*st = NULL;
+	int			 src;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CA_EACH, &st, err));
+	memset(&rec, 0, sizeof(rec));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		CERTA_CHECK(read_ca(st, &rec, false), CERTA_E_NOMEM,
+		    "list CAs: out of memory");
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list CAs");
+out:
+	stmt_put(s, ST_CA_EACH, st);
+	return rc;
+}
+
+/* RFC 5280 §5.2.3: the CRL number is monotonically increasing. */
+static certa_rc
+sqlite_ca_next_crl_number(struct certa_store *s, int64_t ca_id,
+    int64_t *out, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int64_t		 n;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CA_NEXT_CRL, &st, err));
+	bind_int(st, 1, ca_id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "next CRL number of CA %lld",
+	    (long long)ca_id);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no CA with id "
+	    "%lld", (long long)ca_id);
+	SQL_CHECK(src == SQLITE_ROW, src, "next CRL number of CA %lld",
+	    (long long)ca_id);
+	n = sqlite3_column_int64(st, 0);
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_DONE, src, "next CRL number of CA %lld",
+	    (long long)ca_id);
+	*out = n;
+out:
+	stmt_put(s, ST_CA_NEXT_CRL, st);
+	return rc;
+}
+
+/* Stored serials: lower-case hex without leading zeros (the CA's job). */
+static bool
+serial_is_normal(const char *p)
+{
+	size_t	 n = 0;
+
+	if (p[0] == '0' && p[1] != '\0')
+		return false;
+	for (; p[n] != '\0'; n++)
+		if (!isdigit((unsigned char)p[n]) && (p[n] < 'a' ||
+		    p[n] > 'f'))
+			return false;
+	return n > 0 && n <= SERIAL_HEX_MAX;
+}
+
+static certa_rc
+sqlite_cert_reserve(struct certa_store *s, struct certa_cert_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(serial_is_normal(rec->serial), CERTA_E_INVAL, "reserve "
+	    "serial '%s': not lower-case hex without leading zeros, or longer "
+	    "than 20 octets", rec->serial);
+	if (rec->created_at == 0)
+		rec->created_at = certa_now();
+	CERTA_TRY(stmt_get(s, ST_CERT_RESERVE, &st, err));
+	bind_int(st, 1, rec->ca_id, &src);
+	bind_id(st, 2, rec->app_id, &src);
+	bind_text(st, 3, rec->serial, &src);
+	bind_text(st, 4, rec->type, &src);
+	bind_text(st, 5, rec->profile, &src);
+	bind_text(st, 6, rec->subject, &src);
+	bind_text(st, 7, rec->sans, &src);
+	bind_text(st, 8, rec->key_alg, &src);
+	bind_int(st, 9, rec->not_before, &src);
+	bind_int(st, 10, rec->not_after, &src);
+	bind_id(st, 11, rec->predecessor_id, &src);
+	bind_text(st, 12, rec->fingerprint, &src);
+	bind_blob(st, 13, rec->der, rec->der_len, &src);
+	bind_text(st, 14, rec->key_pem, &src);
+	bind_int(st, 15, rec->created_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "reserve serial %s", rec->serial);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_CONSTRAINT_UNIQUE, CERTA_E_CONFLICT,
+	    "serial %s exists already under CA %lld", rec->serial,
+	    (long long)rec->ca_id);
+	SQL_CHECK(src == SQLITE_DONE, src, "reserve serial %s under CA %lld",
+	    rec->serial, (long long)rec->ca_id);
+	rec->id = sqlite3_last_insert_rowid(s->db);
+	rec->status = CERTA_CERT_VALID;
+	rec->revoked_at = 0;
+	rec->reason = CERTA_REASON_NONE;
+out:
+	stmt_put(s, ST_CERT_RESERVE, st);
+	return rc;
+}
+
+/*
+ * After an UPDATE by id changed nothing: NOTFOUND if there is no such row,
+ * else CONFLICT with why (revoked already / finished already).
+ */
+static certa_rc
+cert_probe(struct certa_store *s, int64_t id, bool revoking,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CERT_PROBE, &st, err));
+	bind_int(st, 1, id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read certificate %lld",
+	    (long long)id);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no certificate "
+	    "with id %lld", (long long)id);
+	SQL_CHECK(src == SQLITE_ROW, src, "read certificate %lld",
+	    (long long)id);
+	if (revoking)
+		CERTA_FAIL(CERTA_E_CONFLICT, "certificate %lld is revoked "
+		    "already", (long long)id);
+	CERTA_FAIL(CERTA_E_CONFLICT, "certificate %lld has its DER already",
+	    (long long)id);
+out:
+	stmt_put(s, ST_CERT_PROBE, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_cert_finish(struct certa_store *s, int64_t id, const uint8_t *der,
+    size_t der_len, const char *fingerprint, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CERT_FINISH, &st, err));
+	bind_int(st, 1, id, &src);
+	bind_blob(st, 2, der, der_len, &src);
+	bind_text(st, 3, fingerprint, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "store certificate %lld",
+	    (long long)id);
+	CERTA_TRY(step_done(s, st, "store a signed certificate", err));
+	if (sqlite3_changes(s->db) == 0)
+		CERTA_TRY(cert_probe(s, id, false, err));
+out:
+	stmt_put(s, ST_CERT_FINISH, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_cert_get(struct certa_store *s, int64_t id, struct certa_cert_rec *out,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CERT_GET, &st, err));
+	bind_int(st, 1, id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read certificate %lld",
+	    (long long)id);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no certificate "
+	    "with id %lld", (long long)id);
+	SQL_CHECK(src == SQLITE_ROW, src, "read certificate %lld",
+	    (long long)id);
+	CERTA_CHECK(read_cert(st, out, true), CERTA_E_NOMEM, "read "
+	    "certificate: out of memory");
+out:
+	stmt_put(s, ST_CERT_GET, st);
+	if (rc != CERTA_OK)
+		certa_cert_rec_clear(out);
+	return rc;
+}
+
+/* Any-case hex, leading zeros allowed, into the stored form. */
+static certa_rc
+serial_normalise(const char *in, char out[SERIAL_HEX_MAX + 1],
+    struct certa_err *err)
+{
+	const char	*p = in;
+	size_t		 n = 0;
+	certa_rc	 rc = CERTA_OK;
+
+	out[0] = '\0';
+	CERTA_CHECK(*in != '\0', CERTA_E_PARSE, "empty serial number");
+	while (*p == '0' && p[1] != '\0')
+		p++;
+	for (; p[n] != '\0'; n++) {
+		CERTA_CHECK(isxdigit((unsigned char)p[n]), CERTA_E_PARSE,
+		    "serial number '%.64s' is not hexadecimal", in);
+		CERTA_CHECK(n < SERIAL_HEX_MAX, CERTA_E_PARSE, "serial "
+		    "number '%.64s' is longer than 20 octets", in);
+		out[n] = (char)tolower((unsigned char)p[n]);
+	}
+	out[n] = '\0';
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_cert_get_serial(struct certa_store *s, const char *serial,
+    struct certa_cert_rec *out, struct certa_err *err)
+{
+	char		 hex[SERIAL_HEX_MAX + 1];
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(serial_normalise(serial, hex, err));
+	CERTA_TRY(stmt_get(s, ST_CERT_GET_SERIAL, &st, err));
+	bind_text(st, 1, hex, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read certificate %s", hex);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no certificate "
+	    "with serial %s", hex);
+	SQL_CHECK(src == SQLITE_ROW, src, "read certificate %s", hex);
+	CERTA_CHECK(read_cert(st, out, true), CERTA_E_NOMEM, "read "
+	    "certificate: out of memory");
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_ROW, CERTA_E_CONFLICT, "serial %s exists "
+	    "under several CAs (%lld, %lld, ...): look it up by id", hex,
+	    (long long)out->ca_id, (long long)sqlite3_column_int64(st, 1));
+	SQL_CHECK(src == SQLITE_DONE, src, "read certificate %s", hex);
+out:
+	stmt_put(s, ST_CERT_GET_SERIAL, st);
+	if (rc != CERTA_OK)
+		certa_cert_rec_clear(out);
+	return rc;
+}
+
+static certa_rc
+sqlite_cert_each(struct certa_store *s, const struct certa_cert_filter *f,
+    certa_store_cert_fn fn, void *arg, struct certa_err *err)
+{
+	enum stmt_id		 sid = f->app_id != 0 ? ST_CERT_EACH_APP :
+				    ST_CERT_EACH;
+	struct certa_cert_rec	 rec;
+	sqlite3_stmt		*st = NULL;
+	int			 src = SQLITE_OK;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	bind_int(st, 1, f->app_id, &src);
+	bind_int(st, 2, f->ca_id, &src);
+	bind_text(st, 3, f->type, &src);
+	bind_int(st, 4, f->status, &src);
+	bind_int(st, 5, f->not_after_min, &src);
+	bind_int(st, 6, f->not_after_max, &src);
+	bind_int(st, 7, f->after_id, &src);
+	bind_int(st, 8, f->limit == 0 || f->limit > INT64_MAX ? -1 :
+	    (int64_t)f->limit, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "list certificates");
+	memset(&rec, 0, sizeof(rec));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		CERTA_CHECK(read_cert(st, &rec, false), CERTA_E_NOMEM,
+		    "list certificates: out of memory");
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list certificates");
+out:
+	stmt_put(s, sid, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_cert_revoke(struct certa_store *s, int64_t id, int64_t revoked_at,
+    int reason, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CERT_REVOKE, &st, err));
+	bind_int(st, 1, id, &src);
+	bind_int(st, 2, revoked_at, &src);
+	bind_int(st, 3, reason, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "revoke certificate %lld",
+	    (long long)id);
+	CERTA_TRY(step_done(s, st, "revoke a certificate", err));
+	if (sqlite3_changes(s->db) == 0)
+		CERTA_TRY(cert_probe(s, id, true, err));
+out:
+	stmt_put(s, ST_CERT_REVOKE, st);
+	return rc;
+}
+
+/* The CRL's hot loop: no allocation per row, the serial is borrowed. */
+static certa_rc
+sqlite_revoked_each(struct certa_store *s, int64_t ca_id,
+    certa_store_revoked_fn fn, void *arg, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*serial;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_REVOKED_EACH, &st, err));
+	bind_int(st, 1, ca_id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "list revoked certificates");
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		serial = (const char *)sqlite3_column_text(st, 0);
+		CERTA_CHECK(serial != NULL, CERTA_E_NOMEM, "list revoked "
+		    "certificates: out of memory");
+		CERTA_TRY(fn(serial, sqlite3_column_int64(st, 1),
+		    sqlite3_column_int(st, 2), arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list revoked certificates of CA "
+	    "%lld", (long long)ca_id);
+out:
+	stmt_put(s, ST_REVOKED_EACH, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_audit_last(struct certa_store *s, int64_t *seq, char hash[65],
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src;
+	certa_rc	 rc = CERTA_OK;
+
+	*seq = 0;
+	hash[0] = '\0';
+	CERTA_TRY(stmt_get(s, ST_AUDIT_LAST, &st, err));
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE)
+		goto out;
+	SQL_CHECK(src == SQLITE_ROW, src, "read the last audit record");
+	CERTA_CHECK(col_hash(st, 1, hash), CERTA_E_STORE, "audit record "
+	    "%lld has a malformed hash", (long long)sqlite3_column_int64(st,
+	    0));
+	*seq = sqlite3_column_int64(st, 0);
+out:
+	stmt_put(s, ST_AUDIT_LAST, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_audit_append(struct certa_store *s, const struct certa_audit_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 hash[65];
+	int64_t		 last = 0;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_AUDIT_APPEND, &st, err));
+	bind_int(st, 1, rec->seq, &src);
+	bind_int(st, 2, rec->time, &src);
+	bind_text(st, 3, rec->actor, &src);
+	bind_text(st, 4, rec->action, &src);
+	bind_text(st, 5, rec->object, &src);
+	bind_text(st, 6, rec->outcome, &src);
+	bind_text(st, 7, rec->details, &src);
+	bind_text(st, 8, rec->prev_hash, &src);
+	bind_text(st, 9, rec->hash, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "append audit record %lld",
+	    (long long)rec->seq);
+	CERTA_TRY(step_done(s, st, "append an audit record", err));
+	if (sqlite3_changes(s->db) == 0) {
+		stmt_put(s, ST_AUDIT_APPEND, st);
+		st = NULL;
+		CERTA_TRY(sqlite_audit_last(s, &last, hash, err));
+		CERTA_FAIL(CERTA_E_CONFLICT, "audit record %lld cannot follow "
+		    "the last one, %lld (another writer appended first?)",
+		    (long long)rec->seq, (long long)last);
+	}
+out:
+	stmt_put(s, ST_AUDIT_APPEND, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_audit_each(struct certa_store *s, int64_t since,
+    certa_store_audit_fn fn, void *arg, struct certa_err *err)
+{
+	struct certa_audit_rec	 rec;
+	sqlite3_stmt		*st = NULL;
+	int			 src = SQLITE_OK;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_AUDIT_EACH, &st, err));
+	bind_int(st, 1, since, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "list audit records");
+	memset(&rec, 0, sizeof(rec));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		CERTA_CHECK(read_audit(st, &rec, false), CERTA_E_STORE,
+		    "audit record %lld is malformed or out of memory",
+		    (long long)sqlite3_column_int64(st, 0));
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list audit records");
+out:
+	stmt_put(s, ST_AUDIT_EACH, st);
+	return rc;
+}
+
+const struct certa_store_ops certa_store_sqlite_ops = {
+	.name = "sqlite",
+	.accepts = sqlite_accepts,
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.schema_version = sqlite_schema_version,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.meta_get = sqlite_meta_get,
+	.meta_set = sqlite_meta_set,
+	.org_put = sqlite_org_put,
+	.org_get = sqlite_org_get,
+	.org_each = sqlite_org_each,
+	.app_put = sqlite_app_put,
+	.app_get = sqlite_app_get,
+	.app_find = sqlite_app_find,
+	.app_each = sqlite_app_each,
+	.ca_put = sqlite_ca_put,
+	.ca_get = sqlite_ca_get,
+	.ca_get_active = sqlite_ca_get_active,
+	.ca_each = sqlite_ca_each,
+	.ca_next_crl_number = sqlite_ca_next_crl_number,
+	.cert_reserve = sqlite_cert_reserve,
+	.cert_finish = sqlite_cert_finish,
+	.cert_get = sqlite_cert_get,
+	.cert_get_serial = sqlite_cert_get_serial,
+	.cert_each = sqlite_cert_each,
+	.cert_revoke = sqlite_cert_revoke,
+	.revoked_each = sqlite_revoked_each,
+	.audit_append = sqlite_audit_append,
+	.audit_last = sqlite_audit_last,
+	.audit_each = sqlite_audit_each,
+};

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The public certa_store_* functions: pick a backend for a DSN, check the
+ * arguments every backend would otherwise check alike, and dispatch through
+ * the backend's ops table (store_impl.h).  Also the record *_clear()
+ * functions.  No SQL here, and no backend-specific knowledge beyond the list
+ * of backends.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_impl.h"
+#include "util/util.h"
+
+/*
+ * Backends in the order they are asked whether they accept a DSN.  SQLite
+ * takes any bare path, so it comes last: a backend with a URI scheme
+ * ("postgresql://") must be asked before it.
+ */
+static const struct certa_store_ops *const backends[] = {
+	&certa_store_sqlite_ops,
+};
+
+/* Every backend's struct certa_store starts with struct certa_store_base. */
+static const struct certa_store_ops *
+ops(const struct certa_store *s)
+{
+	return ((const struct certa_store_base *)(const void *)s)->ops;
+}
+
+static void
+free_secret_str(char *p)
+{
+	if (p != NULL)
+		certa_free_secret(p, strlen(p));
+}
+
+void
+certa_org_rec_clear(struct certa_org_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->name);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+certa_app_rec_clear(struct certa_app_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->name);
+	free(r->org_name);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+certa_ca_rec_clear(struct certa_ca_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->name);
+	free(r->role);
+	free(r->status);
+	free(r->cert_der);
+	free_secret_str(r->key_pem);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+certa_cert_rec_clear(struct certa_cert_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->serial);
+	free(r->type);
+	free(r->profile);
+	free(r->subject);
+	free(r->sans);
+	free(r->key_alg);
+	free(r->fingerprint);
+	free(r->der);
+	free_secret_str(r->key_pem);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+certa_audit_rec_clear(struct certa_audit_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->actor);
+	free(r->action);
+	free(r->object);
+	free(r->outcome);
+	free(r->details);
+	memset(r, 0, sizeof(*r));
+}
+
+certa_rc
+certa_store_open(struct certa_store **out, const char *dsn,
+    struct certa_err *err)
+{
+	size_t		 i;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "open store: no out pointer");
+	*out = NULL;
+	CERTA_CHECK(dsn != NULL && *dsn != '\0', CERTA_E_STORE,
+	    "open store: no store named (empty DSN)");
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (backends[i]->accepts(dsn)) {
+			CERTA_TRY(backends[i]->open(out, dsn, err));
+			goto out;
+		}
+	}
+	CERTA_FAIL(CERTA_E_STORE, "open store '%s': no store backend handles "
+	    "it (use \"sqlite:PATH\" or a file path)", dsn);
+out:
+	return rc;
+}
+
+void
+certa_store_close(struct certa_store *s)
+{
+	if (s == NULL)
+		return;
+	ops(s)->close(s);
+}
+
+const char *
+certa_store_backend(const struct certa_store *s)
+{
+	return ops(s)->name;
+}
+
+int
+certa_store_schema_version(const struct certa_store *s)
+{
+	return ops(s)->schema_version(s);
+}
+
+certa_rc
+certa_store_begin(struct certa_store *s, struct certa_err *err)
+{
+	return ops(s)->begin(s, err);
+}
+
+certa_rc
+certa_store_commit(struct certa_store *s, struct certa_err *err)
+{
+	return ops(s)->commit(s, err);
+}
+
+void
+certa_store_rollback(struct certa_store *s)
+{
+	if (s == NULL)
+		return;
+	ops(s)->rollback(s);
+}
+
+certa_rc
+certa_store_meta_get(struct certa_store *s, const char *key, char **out,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "meta get: no out pointer");
+	*out = NULL;
+	CERTA_CHECK(key != NULL, CERTA_E_INVAL, "meta get: no key");
+	CERTA_TRY(ops(s)->meta_get(s, key, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_meta_set(struct certa_store *s, const char *key,
+    const char *value, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(key != NULL && value != NULL, CERTA_E_INVAL,
+	    "meta set: no key or value");
+	CERTA_TRY(ops(s)->meta_set(s, key, value, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_org_put(struct certa_store *s, struct certa_org_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->name != NULL, CERTA_E_INVAL,
+	    "add organisation: no name");
+	CERTA_TRY(ops(s)->org_put(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_org_get(struct certa_store *s, int64_t id, const char *name,
+    struct certa_org_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "get organisation: no out");
+	memset(out, 0, sizeof(*out));
+	CERTA_TRY(ops(s)->org_get(s, id, name, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_org_each(struct certa_store *s, certa_store_org_fn fn, void *arg,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list organisations: no "
+	    "callback");
+	CERTA_TRY(ops(s)->org_each(s, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_app_put(struct certa_store *s, struct certa_app_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->name != NULL && rec->org_id > 0,
+	    CERTA_E_INVAL, "add application: no name or organisation");
+	CERTA_TRY(ops(s)->app_put(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_app_get(struct certa_store *s, int64_t id,
+    struct certa_app_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "get application: no out");
+	memset(out, 0, sizeof(*out));
+	CERTA_TRY(ops(s)->app_get(s, id, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_app_find(struct certa_store *s, const char *org_name,
+    const char *name, struct certa_app_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL && name != NULL, CERTA_E_INVAL,
+	    "find application: no name or out");
+	memset(out, 0, sizeof(*out));
+	CERTA_TRY(ops(s)->app_find(s, org_name, name, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_app_each(struct certa_store *s, int64_t org_id,
+    certa_store_app_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list applications: no "
+	    "callback");
+	CERTA_TRY(ops(s)->app_each(s, org_id, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_ca_put(struct certa_store *s, struct certa_ca_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->name != NULL && rec->role != NULL &&
+	    rec->cert_der != NULL && rec->cert_der_len > 0, CERTA_E_INVAL,
+	    "add CA: name, role and certificate are required");
+	CERTA_TRY(ops(s)->ca_put(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_ca_get(struct certa_store *s, int64_t id,
+    struct certa_ca_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "get CA: no out");
+	memset(out, 0, sizeof(*out));
+	CERTA_TRY(ops(s)->ca_get(s, id, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_ca_get_active(struct certa_store *s, const char *role,
+    struct certa_ca_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL && role != NULL, CERTA_E_INVAL,
+	    "get active CA: no role or out");
+	memset(out, 0, sizeof(*out));
+	CERTA_TRY(ops(s)->ca_get_active(s, role, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_ca_each(struct certa_store *s, certa_store_ca_fn fn, void *arg,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list CAs: no callback");
+	CERTA_TRY(ops(s)->ca_each(s, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_ca_next_crl_number(struct certa_store *s, int64_t ca_id,
+    int64_t *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "next CRL number: no out");
+	*out = 0;
+	CERTA_TRY(ops(s)->ca_next_crl_number(s, ca_id, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_cert_reserve(struct certa_store *s, struct certa_cert_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->serial != NULL && rec->ca_id > 0,
+	    CERTA_E_INVAL, "reserve serial: no CA or serial");
+	CERTA_CHECK(rec->der == NULL || rec->der_len > 0, CERTA_E_INVAL,
+	    "reserve serial %s: empty DER", rec->serial);
+	CERTA_TRY(ops(s)->cert_reserve(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_cert_finish(struct certa_store *s, int64_t id,
+    const uint8_t *der, size_t der_len, const char *fingerprint,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(der != NULL && der_len > 0 && fingerprint != NULL,
+	    CERTA_E_INVAL, "store certificate %lld: no DER or fingerprint",
+	    (long long)id);
+	CERTA_TRY(ops(s)->cert_finish(s, id, der, der_len, fingerprint, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_cert_get(struct certa_store *s, int64_t id,
+    struct certa_cert_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "get certificate: no out");
+	memset(out, 0, sizeof(*out));
+	CERTA_TRY(ops(s)->cert_get(s, id, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_cert_get_serial(struct certa_store *s, const char *serial,
+    struct certa_cert_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "get certificate: no out");
+	memset(out, 0, sizeof(*out));
+	CERTA_CHECK(serial != NULL, CERTA_E_INVAL, "get certificate: no "
+	    "serial");
+	CERTA_TRY(ops(s)->cert_get_serial(s, serial, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_cert_each(struct certa_store *s, const struct certa_cert_filter *f,
+    certa_store_cert_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(f != NULL && fn != NULL, CERTA_E_INVAL,
+	    "list certificates: no filter or callback");
+	CERTA_CHECK(f->status >= -1 && f->status < CERTA_CERT_STATUS__COUNT,
+	    CERTA_E_INVAL, "list certificates: bad status filter %d",
+	    f->status);
+	CERTA_TRY(ops(s)->cert_each(s, f, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_cert_revoke(struct certa_store *s, int64_t id,
+    int64_t revoked_at, int reason, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	/* RFC 5280 §5.3.1: CRLReason 0..10; 7 is not assigned. */
+	CERTA_CHECK(reason >= 0 && reason <= 10 && reason != 7, CERTA_E_INVAL,
+	    "revoke certificate %lld: bad reason code %d", (long long)id,
+	    reason);
+	CERTA_TRY(ops(s)->cert_revoke(s, id, revoked_at, reason, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_revoked_each(struct certa_store *s, int64_t ca_id,
+    certa_store_revoked_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list revoked: no callback");
+	CERTA_TRY(ops(s)->revoked_each(s, ca_id, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_audit_append(struct certa_store *s,
+    const struct certa_audit_rec *rec, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->seq > 0 && rec->actor != NULL &&
+	    rec->action != NULL && rec->object != NULL &&
+	    rec->outcome != NULL, CERTA_E_INVAL, "append audit record: "
+	    "seq, actor, action, object and outcome are required");
+	CERTA_CHECK(memchr(rec->prev_hash, '\0', sizeof(rec->prev_hash)) !=
+	    NULL && memchr(rec->hash, '\0', sizeof(rec->hash)) != NULL,
+	    CERTA_E_INVAL, "append audit record %lld: unterminated hash",
+	    (long long)rec->seq);
+	CERTA_TRY(ops(s)->audit_append(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_audit_last(struct certa_store *s, int64_t *seq, char hash[65],
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(seq != NULL && hash != NULL, CERTA_E_INVAL,
+	    "last audit record: no out");
+	*seq = 0;
+	hash[0] = '\0';
+	CERTA_TRY(ops(s)->audit_last(s, seq, hash, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_audit_each(struct certa_store *s, int64_t since,
+    certa_store_audit_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list audit records: no "
+	    "callback");
+	CERTA_TRY(ops(s)->audit_each(s, since, fn, arg, err));
+out:
+	return rc;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What a store backend implements: one entry per operation of
+ * include/certa/store.h (same names without the certa_store_ prefix).
+ * store.c dispatches; no SQL outside the backend files.
+ */
+#ifndef CERTA_STORE_IMPL_H
+#define CERTA_STORE_IMPL_H
+
+#include <certa/store.h>
+
+struct certa_store_ops {
+	const char	*name;
+	/* Does this backend handle dsn? */
+	int		(*accepts)(const char *dsn);
+	certa_rc	(*open)(struct certa_store **, const char *dsn,
+			    struct certa_err *);
+	void		(*close)(struct certa_store *);
+	int		(*schema_version)(const struct certa_store *);
+	certa_rc	(*begin)(struct certa_store *, struct certa_err *);
+	certa_rc	(*commit)(struct certa_store *, struct certa_err *);
+	void		(*rollback)(struct certa_store *);
+	certa_rc	(*meta_get)(struct certa_store *, const char *, char **,
+			    struct certa_err *);
+	certa_rc	(*meta_set)(struct certa_store *, const char *,
+			    const char *, struct certa_err *);
+	certa_rc	(*org_put)(struct certa_store *, struct certa_org_rec *,
+			    struct certa_err *);
+	certa_rc	(*org_get)(struct certa_store *, int64_t, const char *,
+			    struct certa_org_rec *, struct certa_err *);
+	certa_rc	(*org_each)(struct certa_store *, certa_store_org_fn,
+			    void *, struct certa_err *);
+	certa_rc	(*app_put)(struct certa_store *, struct certa_app_rec *,
+			    struct certa_err *);
+	certa_rc	(*app_get)(struct certa_store *, int64_t,
+			    struct certa_app_rec *, struct certa_err *);
+	certa_rc	(*app_find)(struct certa_store *, const char *,
+			    const char *, struct certa_app_rec *,
+			    struct certa_err *);
+	certa_rc	(*app_each)(struct certa_store *, int64_t,
+			    certa_store_app_fn, void *, struct certa_err *);
+	certa_rc	(*ca_put)(struct certa_store *, struct certa_ca_rec *,
+			    struct certa_err *);
+	certa_rc	(*ca_get)(struct certa_store *, int64_t,
+			    struct certa_ca_rec *, struct certa_err *);
+	certa_rc	(*ca_get_active)(struct certa_store *, const char *,
+			    struct certa_ca_rec *, struct certa_err *);
+	certa_rc	(*ca_each)(struct certa_store *, certa_store_ca_fn,
+			    void *, struct certa_err *);
+	certa_rc	(*ca_next_crl_number)(struct certa_store *, int64_t,
+			    int64_t *, struct certa_err *);
+	certa_rc	(*cert_reserve)(struct certa_store *,
+			    struct certa_cert_rec *, struct certa_err *);
+	certa_rc	(*cert_finish)(struct certa_store *, int64_t,
+			    const uint8_t *, size_t, const char *,
+			    struct certa_err *);
+	certa_rc	(*cert_get)(struct certa_store *, int64_t,
+			    struct certa_cert_rec *, struct certa_err *);
+	certa_rc	(*cert_get_serial)(struct certa_store *, const char *,
+			    struct certa_cert_rec *, struct certa_err *);
+	certa_rc	(*cert_each)(struct certa_store *,
+			    const struct certa_cert_filter *,
+			    certa_store_cert_fn, void *, struct certa_err *);
+	certa_rc	(*cert_revoke)(struct certa_store *, int64_t, int64_t,
+			    int, struct certa_err *);
+	certa_rc	(*revoked_each)(struct certa_store *, int64_t,
+			    certa_store_revoked_fn, void *,
+			    struct certa_err *);
+	certa_rc	(*audit_append)(struct certa_store *,
+			    const struct certa_audit_rec *, struct certa_err *);
+	certa_rc	(*audit_last)(struct certa_store *, int64_t *,
+			    char[65], struct certa_err *);
+	certa_rc	(*audit_each)(struct certa_store *, int64_t,
+			    certa_store_audit_fn, void *, struct certa_err *);
+};
+
+/*
+ * Every backend's struct certa_store starts with this header, so store.c can
+ * find the ops: struct certa_store { struct certa_store_base base; ... }.
+ */
+struct certa_store_base {
+	const struct certa_store_ops	*ops;
+};
+
+extern const struct certa_store_ops	certa_store_sqlite_ops;
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Helpers shared by every layer (the public ones are in certa/util.h): hex,
+ * strdup, timegm, mkdir -p.  libc + libcrypto only.
+ */
+#ifndef CERTA_UTIL_H
+#define CERTA_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <certa/err.h>
+#include <certa/util.h>
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). */
+void	certa_hex(const uint8_t *in, size_t len, char *out);
+
+/* strdup that returns NULL for NULL. */
+char	*certa_strdup(const char *);
+
+/* struct tm (UTC) to Unix seconds, like timegm(3). */
+struct tm;
+int64_t	certa_timegm(const struct tm *tm);
+
+/* mkdir -p with mode for created directories. */
+CERTA_MUST_USE certa_rc certa_mkdirs(const char *path, int mode,
+    struct certa_err *err);
+
+#endif

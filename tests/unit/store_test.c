@@ -1,0 +1,1225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Conformance test of the store interface (include/certa/store.h).  Every
+ * backend must pass it: the store is named by $CERTA_TEST_STORE_DSN, by
+ * default a fresh SQLite file in a mkdtemp directory.  Only the public
+ * interface is used, and names and serials carry a per-run tag, so the
+ * suite also runs against a shared, non-empty store (PostgreSQL).
+ *
+ * The one exception is test_sqlite_backend (and its migration race), which
+ * runs only for SQLite DSNs and uses sqlite3.h to craft files no interface
+ * call can produce (a newer schema version).
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <sqlite3.h>		/* test_sqlite_* only */
+
+#include <certa/store.h>
+
+static char		 tmpdir[64];
+static char		 dsn[1024];
+static char		 tag[32];	/* per run: hex, unique names */
+static bool		 is_sqlite;
+static int64_t		 now;
+static struct certa_err	 E;
+
+#define OK(e)		RC((e), CERTA_OK)
+#define RC(e, want) do {						\
+	certa_rc	r_;						\
+									\
+	certa_err_clear(&E);						\
+	r_ = (e);							\
+	if (r_ != (want))						\
+		fail_msg("%s = %s, want %s (%s)", #e, certa_rc_name(r_),\
+		    certa_rc_name(want), E.msg);			\
+} while (0)
+#define NOT_OK(e) do {							\
+	certa_err_clear(&E);						\
+	if ((e) == CERTA_OK)						\
+		fail_msg("%s succeeded, want an error", #e);		\
+} while (0)
+
+/* "base-TAG" into a static ring of buffers (a few live at once). */
+static const char *
+nm(const char *base)
+{
+	static char	 ring[16][96];
+	static int	 i;
+	char		*p = ring[i++ % 16];
+
+	snprintf(p, sizeof(ring[0]), "%s-%s", base, tag);
+	return p;
+}
+
+static int
+group_setup(void **state)
+{
+	const char	*env = getenv("CERTA_TEST_STORE_DSN");
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/certa-store-test-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	if (env != NULL && *env != '\0')
+		snprintf(dsn, sizeof(dsn), "%s", env);
+	else
+		snprintf(dsn, sizeof(dsn), "sqlite:%s/store.db", tmpdir);
+	is_sqlite = strncmp(dsn, "sqlite:", 7) == 0 || strstr(dsn, "://") ==
+	    NULL;
+	now = (int64_t)time(NULL);
+	snprintf(tag, sizeof(tag), "%08llx%06x", (unsigned long long)now &
+	    0xffffffffULL, (unsigned)getpid() & 0xffffff);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 p[1200];
+
+	(void)state;
+	if ((d = opendir(tmpdir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", tmpdir, e->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(tmpdir);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	struct certa_store	*s = NULL;
+
+	certa_err_clear(&E);
+	if (certa_store_open(&s, dsn, &E) != CERTA_OK) {
+		fprintf(stderr, "open %s: %s\n", dsn, E.msg);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	certa_store_close(*state);
+	return 0;
+}
+
+/* Fixtures. */
+
+static const uint8_t	 fake_der[] = { 0x30, 0x82, 0x01, 0x0a, 0x00, 0xff,
+    0x02, 0x01, 0x00 };
+
+static int64_t
+mk_org(struct certa_store *s, const char *name)
+{
+	struct certa_org_rec	 o = { .name = (char *)(uintptr_t)name };
+
+	OK(certa_store_org_put(s, &o, &E));
+	assert_true(o.id > 0);
+	return o.id;
+}
+
+static int64_t
+mk_app(struct certa_store *s, int64_t org_id, const char *name)
+{
+	struct certa_app_rec	 a = { .org_id = org_id,
+	    .name = (char *)(uintptr_t)name };
+
+	OK(certa_store_app_put(s, &a, &E));
+	assert_true(a.id > 0);
+	return a.id;
+}
+
+static int64_t
+mk_ca(struct certa_store *s, const char *name, const char *role,
+    int64_t parent, const char *status, int64_t created_at)
+{
+	struct certa_ca_rec	 c = {
+		.name = (char *)(uintptr_t)name,
+		.role = (char *)(uintptr_t)role,
+		.parent_id = parent,
+		.status = (char *)(uintptr_t)status,
+		.cert_der = (uint8_t *)(uintptr_t)fake_der,
+		.cert_der_len = sizeof(fake_der),
+		.key_pem = (char *)(uintptr_t)"-----BEGIN ENCRYPTED PRIVATE "
+		    "KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+		.created_at = created_at,
+	};
+
+	OK(certa_store_ca_put(s, &c, &E));
+	assert_true(c.id > 0);
+	return c.id;
+}
+
+static void
+fill_cert(struct certa_cert_rec *r, int64_t ca_id, int64_t app_id,
+    const char *serial, const char *type, int64_t not_after)
+{
+	memset(r, 0, sizeof(*r));
+	r->ca_id = ca_id;
+	r->app_id = app_id;
+	r->serial = (char *)(uintptr_t)serial;
+	r->type = (char *)(uintptr_t)type;
+	r->profile = (char *)(uintptr_t)"client";
+	r->subject = (char *)(uintptr_t)"CN=client,O=acme";
+	r->sans = (char *)(uintptr_t)"DNS:client.example, URI:spiffe://x/y";
+	r->key_alg = (char *)(uintptr_t)"ec:P-256";
+	r->not_before = now - 60;
+	r->not_after = not_after;
+}
+
+/* Reserve and finish one certificate; returns its id. */
+static int64_t
+mk_cert(struct certa_store *s, int64_t ca_id, int64_t app_id,
+    const char *serial, const char *type, int64_t not_after)
+{
+	struct certa_cert_rec	 r;
+
+	fill_cert(&r, ca_id, app_id, serial, type, not_after);
+	OK(certa_store_cert_reserve(s, &r, &E));
+	assert_true(r.id > 0);
+	OK(certa_store_cert_finish(s, r.id, fake_der, sizeof(fake_der),
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+	    &E));
+	return r.id;
+}
+
+/*
+ * Iterator helpers.  A shared store may hold many rows of earlier runs, so
+ * only ids >= min_id are kept (ids grow); order is checked over all rows.
+ */
+struct collect {
+	int64_t		 ids[64];	/* kept ids, in walk order */
+	size_t		 kept;
+	size_t		 n;		/* rows seen */
+	size_t		 stop_at;	/* fail with INTERNAL at row n; 0 never */
+	int64_t		 min_id;
+	int64_t		 last;
+	bool		 unordered;
+};
+
+static certa_rc
+note(struct collect *c, int64_t id)
+{
+	if (c->n > 0 && id <= c->last)
+		c->unordered = true;
+	c->last = id;
+	c->n++;
+	if (id >= c->min_id) {
+		assert_true(c->kept < 64);
+		c->ids[c->kept++] = id;
+	}
+	return c->stop_at != 0 && c->n >= c->stop_at ? CERTA_E_INTERNAL :
+	    CERTA_OK;
+}
+
+static certa_rc
+collect_org(const struct certa_org_rec *r, void *arg)
+{
+	assert_non_null(r->name);
+	return note(arg, r->id);
+}
+
+static certa_rc
+collect_app(const struct certa_app_rec *r, void *arg)
+{
+	assert_non_null(r->name);
+	assert_non_null(r->org_name);
+	return note(arg, r->id);
+}
+
+static certa_rc
+collect_ca(const struct certa_ca_rec *r, void *arg)
+{
+	assert_non_null(r->name);
+	assert_non_null(r->cert_der);
+	return note(arg, r->id);
+}
+
+static certa_rc
+collect_cert(const struct certa_cert_rec *r, void *arg)
+{
+	assert_non_null(r->der);
+	assert_int_equal(r->der_len, sizeof(fake_der));
+	assert_non_null(r->serial);
+	return note(arg, r->id);
+}
+
+static bool
+has(const struct collect *c, int64_t id)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->kept; i++)
+		if (c->ids[i] == id)
+			return true;
+	return false;
+}
+
+static void
+assert_ascending(const struct collect *c)
+{
+	assert_false(c->unordered);
+}
+
+/* Tests. */
+
+static void
+test_open_reopen(void **state)
+{
+	struct certa_store	*s = NULL, *s2 = NULL;
+	int			 v;
+
+	(void)state;
+	OK(certa_store_open(&s, dsn, &E));
+	v = certa_store_schema_version(s);
+	assert_true(v >= 1);
+	assert_non_null(certa_store_backend(s));
+	if (is_sqlite)
+		assert_string_equal(certa_store_backend(s), "sqlite");
+	/* A second handle at the same time: migrations are idempotent. */
+	OK(certa_store_open(&s2, dsn, &E));
+	assert_int_equal(certa_store_schema_version(s2), v);
+	certa_store_close(s2);
+	certa_store_close(s);
+	s = NULL;
+	OK(certa_store_open(&s, dsn, &E));
+	assert_int_equal(certa_store_schema_version(s), v);
+	certa_store_close(s);
+	certa_store_close(NULL);
+
+	s = (struct certa_store *)(uintptr_t)1;	/* must be reset to NULL */
+	RC(certa_store_open(&s, "nosuchbackend://x/y", &E), CERTA_E_STORE);
+	assert_null(s);
+	assert_true(E.msg[0] != '\0');
+	RC(certa_store_open(&s, "", &E), CERTA_E_STORE);
+	assert_null(s);
+}
+
+static void
+test_meta(void **state)
+{
+	struct certa_store	*s = *state;
+	const char		*key = nm("test.key");
+	char			*v = NULL;
+
+	RC(certa_store_meta_get(s, key, &v, &E), CERTA_E_NOTFOUND);
+	assert_null(v);
+	OK(certa_store_meta_set(s, key, "one", &E));
+	OK(certa_store_meta_get(s, key, &v, &E));
+	assert_string_equal(v, "one");
+	free(v);
+	OK(certa_store_meta_set(s, key, "two", &E));
+	OK(certa_store_meta_get(s, key, &v, &E));
+	assert_string_equal(v, "two");
+	free(v);
+	v = NULL;
+	RC(certa_store_meta_get(s, nm("test.other"), &v, &E),
+	    CERTA_E_NOTFOUND);
+	assert_null(v);
+}
+
+static void
+test_org(void **state)
+{
+	struct certa_store	*s = *state;
+	const char		*acme = nm("acme"), *beta = nm("beta");
+	struct certa_org_rec	 dup = { .name = (char *)(uintptr_t)acme };
+	struct certa_org_rec	 got;
+	struct collect		 c = { .n = 0 };
+	int64_t			 a, b;
+
+	a = mk_org(s, acme);
+	b = mk_org(s, beta);
+	c.min_id = a;
+	assert_true(b > a);
+	RC(certa_store_org_put(s, &dup, &E), CERTA_E_CONFLICT);
+	assert_non_null(strstr(E.msg, acme));
+
+	OK(certa_store_org_get(s, a, NULL, &got, &E));
+	assert_int_equal(got.id, a);
+	assert_string_equal(got.name, acme);
+	assert_true(got.created_at > 0);
+	certa_org_rec_clear(&got);
+	OK(certa_store_org_get(s, 0, beta, &got, &E));
+	assert_int_equal(got.id, b);
+	assert_string_equal(got.name, beta);
+	certa_org_rec_clear(&got);
+	assert_null(got.name);
+	certa_org_rec_clear(NULL);
+
+	RC(certa_store_org_get(s, b + 1000000, NULL, &got, &E),
+	    CERTA_E_NOTFOUND);
+	assert_null(got.name);
+	RC(certa_store_org_get(s, a, nm("nosuch"), &got, &E),
+	    CERTA_E_NOTFOUND);
+	assert_null(got.name);
+
+	OK(certa_store_org_each(s, collect_org, &c, &E));
+	assert_true(has(&c, a) && has(&c, b));
+	assert_ascending(&c);
+	/* A callback's error stops the walk and is returned. */
+	memset(&c, 0, sizeof(c));
+	c.min_id = a;
+	c.stop_at = 1;
+	RC(certa_store_org_each(s, collect_org, &c, &E), CERTA_E_INTERNAL);
+	assert_int_equal(c.n, 1);
+}
+
+static void
+test_app(void **state)
+{
+	struct certa_store	*s = *state;
+	const char		*on_a = nm("org-a"), *on_b = nm("org-b");
+	const char		*web = nm("web"), *api = nm("api");
+	struct certa_app_rec	 dup, got;
+	struct collect		 c = { .n = 0 };
+	int64_t			 oa, ob, wa, wb, aa;
+
+	oa = mk_org(s, on_a);
+	ob = mk_org(s, on_b);
+	wa = mk_app(s, oa, web);
+	memset(&dup, 0, sizeof(dup));
+	dup.org_id = oa;
+	dup.name = (char *)(uintptr_t)web;
+	RC(certa_store_app_put(s, &dup, &E), CERTA_E_CONFLICT);
+	assert_non_null(strstr(E.msg, web));
+	wb = mk_app(s, ob, web);	/* same name, other org: fine */
+	aa = mk_app(s, oa, api);
+	assert_true(wa != wb);
+	dup.org_id = ob + 1000000;
+	dup.name = (char *)(uintptr_t)nm("orphan");
+	NOT_OK(certa_store_app_put(s, &dup, &E));
+
+	RC(certa_store_app_find(s, NULL, web, &got, &E), CERTA_E_CONFLICT);
+	assert_null(got.name);
+	OK(certa_store_app_find(s, on_b, web, &got, &E));
+	assert_int_equal(got.id, wb);
+	assert_int_equal(got.org_id, ob);
+	assert_string_equal(got.name, web);
+	assert_string_equal(got.org_name, on_b);
+	certa_app_rec_clear(&got);
+	OK(certa_store_app_find(s, NULL, api, &got, &E));
+	assert_int_equal(got.id, aa);
+	assert_string_equal(got.org_name, on_a);
+	certa_app_rec_clear(&got);
+	RC(certa_store_app_find(s, on_b, api, &got, &E), CERTA_E_NOTFOUND);
+	RC(certa_store_app_find(s, NULL, nm("nosuch"), &got, &E),
+	    CERTA_E_NOTFOUND);
+	RC(certa_store_app_find(s, nm("nosuch"), web, &got, &E),
+	    CERTA_E_NOTFOUND);
+
+	OK(certa_store_app_get(s, wa, &got, &E));
+	assert_int_equal(got.org_id, oa);
+	assert_string_equal(got.name, web);
+	assert_string_equal(got.org_name, on_a);
+	assert_true(got.created_at > 0);
+	certa_app_rec_clear(&got);
+	RC(certa_store_app_get(s, aa + 1000000, &got, &E), CERTA_E_NOTFOUND);
+	assert_null(got.name);
+
+	OK(certa_store_app_each(s, oa, collect_app, &c, &E));
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.ids[0], wa);
+	assert_int_equal(c.ids[1], aa);
+	memset(&c, 0, sizeof(c));
+	c.min_id = wa;
+	OK(certa_store_app_each(s, 0, collect_app, &c, &E));
+	assert_true(has(&c, wa) && has(&c, wb) && has(&c, aa));
+	assert_ascending(&c);
+	memset(&c, 0, sizeof(c));
+	OK(certa_store_app_each(s, ob + 1000000, collect_app, &c, &E));
+	assert_int_equal(c.n, 0);
+	c.stop_at = 1;
+	RC(certa_store_app_each(s, oa, collect_app, &c, &E),
+	    CERTA_E_INTERNAL);
+	assert_int_equal(c.n, 1);
+}
+
+static void
+test_ca(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_ca_rec	 dup, got;
+	struct collect		 c = { .n = 0 };
+	int64_t			 root, iss1, iss2, n;
+
+	root = mk_ca(s, nm("root"), "root", 0, "active", now);
+	/* Future creation times: newest active among any other runs' CAs. */
+	iss1 = mk_ca(s, nm("issuing1"), "issuing", root, "active", now + 1000);
+	iss2 = mk_ca(s, nm("issuing2"), "issuing", root, "retired",
+	    now + 2000);
+	memset(&dup, 0, sizeof(dup));
+	dup.name = (char *)(uintptr_t)nm("root");
+	dup.role = (char *)(uintptr_t)"root";
+	dup.cert_der = (uint8_t *)(uintptr_t)fake_der;
+	dup.cert_der_len = sizeof(fake_der);
+	RC(certa_store_ca_put(s, &dup, &E), CERTA_E_CONFLICT);
+	assert_non_null(strstr(E.msg, nm("root")));
+	dup.name = (char *)(uintptr_t)nm("bogus");
+	dup.role = (char *)(uintptr_t)"bogus";
+	NOT_OK(certa_store_ca_put(s, &dup, &E));
+
+	OK(certa_store_ca_get(s, root, &got, &E));
+	assert_int_equal(got.id, root);
+	assert_string_equal(got.name, nm("root"));
+	assert_string_equal(got.role, "root");
+	assert_string_equal(got.status, "active");
+	assert_int_equal(got.parent_id, 0);
+	assert_int_equal(got.cert_der_len, sizeof(fake_der));
+	assert_memory_equal(got.cert_der, fake_der, sizeof(fake_der));
+	assert_non_null(strstr(got.key_pem, "ENCRYPTED PRIVATE KEY"));
+	assert_int_equal(got.crl_number, 0);
+	assert_int_equal(got.created_at, now);
+	certa_ca_rec_clear(&got);
+	assert_null(got.cert_der);
+	OK(certa_store_ca_get(s, iss2, &got, &E));
+	assert_int_equal(got.parent_id, root);
+	assert_string_equal(got.status, "retired");
+	certa_ca_rec_clear(&got);
+	RC(certa_store_ca_get(s, iss2 + 1000000, &got, &E), CERTA_E_NOTFOUND);
+	assert_null(got.name);
+
+	OK(certa_store_ca_get_active(s, "issuing", &got, &E));
+	assert_int_equal(got.id, iss1);	/* iss2 is newer but retired */
+	certa_ca_rec_clear(&got);
+	RC(certa_store_ca_get_active(s, "nosuchrole", &got, &E),
+	    CERTA_E_NOTFOUND);
+
+	c.min_id = root;
+	OK(certa_store_ca_each(s, collect_ca, &c, &E));
+	assert_true(has(&c, root) && has(&c, iss1) && has(&c, iss2));
+	assert_ascending(&c);
+
+	/* RFC 5280 §5.2.3: monotonically increasing, per CA. */
+	OK(certa_store_ca_next_crl_number(s, iss1, &n, &E));
+	assert_int_equal(n, 1);
+	OK(certa_store_ca_next_crl_number(s, iss1, &n, &E));
+	assert_int_equal(n, 2);
+	OK(certa_store_ca_next_crl_number(s, root, &n, &E));
+	assert_int_equal(n, 1);
+	OK(certa_store_ca_next_crl_number(s, iss1, &n, &E));
+	assert_int_equal(n, 3);
+	OK(certa_store_ca_get(s, iss1, &got, &E));
+	assert_int_equal(got.crl_number, 3);
+	certa_ca_rec_clear(&got);
+	RC(certa_store_ca_next_crl_number(s, iss2 + 1000000, &n, &E),
+	    CERTA_E_NOTFOUND);
+}
+
+static void
+test_cert(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_cert_rec	 r, dup, got;
+	struct collect		 c = { .n = 0 };
+	struct certa_cert_filter f = { .status = -1 };
+	char			 serial[64], upper[80], other[64];
+	const char		*fp = "aa112233445566778899aabbccddeeff"
+	    "00112233445566778899aabbccddeeff";
+	int64_t			 ca1, ca2, app, id;
+	size_t			 i;
+
+	ca1 = mk_ca(s, nm("cert-ca1"), "issuing", 0, "active", now);
+	ca2 = mk_ca(s, nm("cert-ca2"), "issuing", 0, "active", now);
+	app = mk_app(s, mk_org(s, nm("cert-org")), nm("cert-app"));
+	snprintf(serial, sizeof(serial), "1a2b%s", tag);
+	snprintf(other, sizeof(other), "3c4d%s", tag);
+
+	fill_cert(&r, ca1, app, serial, "transport", now + 86400);
+	r.key_pem = (char *)(uintptr_t)"-----BEGIN ENCRYPTED PRIVATE KEY-----";
+	OK(certa_store_cert_reserve(s, &r, &E));
+	assert_true(r.id > 0);
+	id = r.id;
+	fill_cert(&dup, ca1, app, serial, "transport", now + 86400);
+	RC(certa_store_cert_reserve(s, &dup, &E), CERTA_E_CONFLICT);
+	assert_non_null(strstr(E.msg, serial));
+	/* Unique per CA only. */
+	fill_cert(&dup, ca2, 0, other, "signing", now + 86400);
+	OK(certa_store_cert_reserve(s, &dup, &E));
+	fill_cert(&dup, ca1, 0, other, "signing", now + 86400);
+	OK(certa_store_cert_reserve(s, &dup, &E));
+
+	/* Reserved: readable by id, but not listed. */
+	OK(certa_store_cert_get(s, id, &got, &E));
+	assert_null(got.der);
+	assert_int_equal(got.der_len, 0);
+	assert_null(got.fingerprint);
+	certa_cert_rec_clear(&got);
+	f.ca_id = ca1;
+	OK(certa_store_cert_each(s, &f, collect_cert, &c, &E));
+	assert_int_equal(c.n, 0);
+
+	OK(certa_store_cert_finish(s, id, fake_der, sizeof(fake_der), fp, &E));
+	NOT_OK(certa_store_cert_finish(s, id, fake_der, sizeof(fake_der), fp,
+	    &E));
+	RC(certa_store_cert_finish(s, dup.id + 1000000, fake_der,
+	    sizeof(fake_der), fp, &E), CERTA_E_NOTFOUND);
+	OK(certa_store_cert_each(s, &f, collect_cert, &c, &E));
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.ids[0], id);
+
+	OK(certa_store_cert_get(s, id, &got, &E));
+	assert_int_equal(got.id, id);
+	assert_int_equal(got.ca_id, ca1);
+	assert_int_equal(got.app_id, app);
+	assert_string_equal(got.serial, serial);
+	assert_string_equal(got.type, "transport");
+	assert_string_equal(got.profile, "client");
+	assert_string_equal(got.subject, "CN=client,O=acme");
+	assert_string_equal(got.sans, "DNS:client.example, URI:spiffe://x/y");
+	assert_string_equal(got.key_alg, "ec:P-256");
+	assert_int_equal(got.not_before, now - 60);
+	assert_int_equal(got.not_after, now + 86400);
+	assert_int_equal(got.status, CERTA_CERT_VALID);
+	assert_int_equal(got.revoked_at, 0);
+	assert_int_equal(got.reason, CERTA_REASON_NONE);
+	assert_int_equal(got.predecessor_id, 0);
+	assert_string_equal(got.fingerprint, fp);
+	assert_int_equal(got.der_len, sizeof(fake_der));
+	assert_memory_equal(got.der, fake_der, sizeof(fake_der));
+	assert_string_equal(got.key_pem,
+	    "-----BEGIN ENCRYPTED PRIVATE KEY-----");
+	assert_true(got.created_at > 0);
+	certa_cert_rec_clear(&got);
+	assert_null(got.serial);
+	certa_cert_rec_clear(NULL);
+	RC(certa_store_cert_get(s, dup.id + 1000000, &got, &E),
+	    CERTA_E_NOTFOUND);
+	assert_null(got.serial);
+
+	/* A renewal links to its predecessor. */
+	snprintf(upper, sizeof(upper), "5e%s", tag);
+	fill_cert(&dup, ca1, app, upper, "transport", now + 86400);
+	dup.predecessor_id = id;
+	OK(certa_store_cert_reserve(s, &dup, &E));
+	OK(certa_store_cert_get(s, dup.id, &got, &E));
+	assert_int_equal(got.predecessor_id, id);
+	certa_cert_rec_clear(&got);
+
+	/* By serial: any case, leading zeros ignored. */
+	snprintf(upper, sizeof(upper), "000%s", serial);
+	for (i = 0; upper[i] != '\0'; i++)
+		if (upper[i] >= 'a' && upper[i] <= 'f')
+			upper[i] = (char)(upper[i] - 'a' + 'A');
+	OK(certa_store_cert_get_serial(s, upper, &got, &E));
+	assert_int_equal(got.id, id);
+	assert_string_equal(got.serial, serial);
+	certa_cert_rec_clear(&got);
+	OK(certa_store_cert_get_serial(s, serial, &got, &E));
+	assert_int_equal(got.id, id);
+	certa_cert_rec_clear(&got);
+	RC(certa_store_cert_get_serial(s, "12xz", &got, &E), CERTA_E_PARSE);
+	RC(certa_store_cert_get_serial(s, "", &got, &E), CERTA_E_PARSE);
+	RC(certa_store_cert_get_serial(s, "0x1a", &got, &E), CERTA_E_PARSE);
+	snprintf(upper, sizeof(upper), "7f%s", tag);
+	RC(certa_store_cert_get_serial(s, upper, &got, &E), CERTA_E_NOTFOUND);
+	assert_null(got.serial);
+}
+
+struct each_case {
+	const char		*what;
+	struct certa_cert_filter f;	/* ca_id/app_id set below */
+	int			 app;		/* 1: app1, 2: app2 */
+	const char		*want;		/* indexes, e.g. "0,3,6" */
+};
+
+static void
+test_cert_each(void **state)
+{
+	struct certa_store	*s = *state;
+	const int64_t		 base = now + 10 * 86400;
+	const struct each_case	 cases[] = {
+		{ "all", { .status = -1 }, 0, "0,1,2,3,4,5,6,7,8,9" },
+		{ "app1", { .status = -1 }, 1, "1,3,5,7,9" },
+		{ "app2", { .status = -1 }, 2, "0,2,4,6,8" },
+		{ "type", { .status = -1, .type = "signing" }, 0, "0,3,6,9" },
+		{ "type none", { .status = -1, .type = "nosuch" }, 0, "" },
+		{ "valid", { .status = CERTA_CERT_VALID }, 0,
+		    "0,1,2,3,5,6,7,8,9" },
+		{ "revoked", { .status = CERTA_CERT_REVOKED }, 0, "4" },
+		{ "min", { .status = -1, .not_after_min = base + 300 }, 0,
+		    "3,4,5,6,7,8,9" },
+		{ "max", { .status = -1, .not_after_max = base + 300 }, 0,
+		    "0,1,2" },
+		{ "window", { .status = -1, .not_after_min = base + 200,
+		    .not_after_max = base + 500 }, 0, "2,3,4" },
+		{ "app1 transport", { .status = -1, .type = "transport" }, 1,
+		    "1,5,7" },
+		{ "app2 valid", { .status = CERTA_CERT_VALID }, 2,
+		    "0,2,6,8" },
+		{ "limit", { .status = -1, .limit = 2 }, 0, "0,1" },
+		{ "app1 limit", { .status = -1, .limit = 2 }, 1, "1,3" },
+	};
+	struct certa_cert_filter f;
+	struct collect		 c;
+	struct certa_cert_rec	 r;
+	char			 serial[64];
+	int64_t			 ca, ca_other, app1, app2, org, ids[10];
+	size_t			 i, k, total;
+
+	ca = mk_ca(s, nm("each-ca"), "issuing", 0, "active", now);
+	ca_other = mk_ca(s, nm("each-ca2"), "issuing", 0, "active", now);
+	org = mk_org(s, nm("each-org"));
+	app1 = mk_app(s, org, nm("each-app1"));
+	app2 = mk_app(s, org, nm("each-app2"));
+	OK(certa_store_begin(s, &E));
+	for (i = 0; i < 10; i++) {
+		snprintf(serial, sizeof(serial), "e%zu%s", i, tag);
+		ids[i] = mk_cert(s, ca, i % 2 ? app1 : app2, serial,
+		    i % 3 == 0 ? "signing" : "transport", base + 100 * (int)i);
+	}
+	/* Noise: reserved only, and another CA's certificates. */
+	snprintf(serial, sizeof(serial), "ee%s", tag);
+	fill_cert(&r, ca, app1, serial, "transport", base);
+	OK(certa_store_cert_reserve(s, &r, &E));
+	snprintf(serial, sizeof(serial), "e0%s", tag);
+	(void)mk_cert(s, ca_other, app1, serial, "signing", base);
+	OK(certa_store_commit(s, &E));
+	OK(certa_store_cert_revoke(s, ids[4], now, 1, &E));
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char		 got[64] = "", *p = got;
+
+		f = cases[i].f;
+		f.ca_id = ca;
+		f.app_id = cases[i].app == 1 ? app1 : cases[i].app == 2 ?
+		    app2 : 0;
+		memset(&c, 0, sizeof(c));
+		OK(certa_store_cert_each(s, &f, collect_cert, &c, &E));
+		for (k = 0; k < c.n; k++) {
+			size_t	 j;
+
+			for (j = 0; j < 10 && ids[j] != c.ids[k]; j++)
+				;
+			p += snprintf(p, sizeof(got) - (size_t)(p - got),
+			    "%s%zu", k ? "," : "", j);
+		}
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("filter %s: got {%s}, want {%s}",
+			    cases[i].what, got, cases[i].want);
+	}
+
+	/* Without ca_id: the app filter alone. */
+	memset(&f, 0, sizeof(f));
+	f.status = -1;
+	f.app_id = app1;
+	memset(&c, 0, sizeof(c));
+	OK(certa_store_cert_each(s, &f, collect_cert, &c, &E));
+	assert_int_equal(c.n, 6);	/* 5 of ca, 1 of ca_other */
+	assert_ascending(&c);
+
+	/* Paging: limit + after_id walks everything exactly once. */
+	memset(&f, 0, sizeof(f));
+	f.status = -1;
+	f.ca_id = ca;
+	f.limit = 3;
+	total = 0;
+	for (;;) {
+		memset(&c, 0, sizeof(c));
+		OK(certa_store_cert_each(s, &f, collect_cert, &c, &E));
+		assert_true(c.n <= 3);
+		if (c.n == 0)
+			break;
+		for (k = 0; k < c.n; k++)
+			assert_int_equal(c.ids[k], ids[total + k]);
+		total += c.n;
+		f.after_id = c.ids[c.n - 1];
+	}
+	assert_int_equal(total, 10);
+
+	/* A callback's error stops the walk and is returned. */
+	memset(&f, 0, sizeof(f));
+	f.status = -1;
+	f.ca_id = ca;
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 2;
+	RC(certa_store_cert_each(s, &f, collect_cert, &c, &E),
+	    CERTA_E_INTERNAL);
+	assert_int_equal(c.n, 2);
+}
+
+struct revoked {
+	char		 serials[8][64];
+	int64_t		 at[8];
+	int		 reason[8];
+	size_t		 n;
+	size_t		 stop_at;
+};
+
+static certa_rc
+collect_revoked(const char *serial, int64_t revoked_at, int reason,
+    void *arg)
+{
+	struct revoked	*rv = arg;
+
+	assert_true(rv->n < 8);
+	snprintf(rv->serials[rv->n], sizeof(rv->serials[0]), "%s", serial);
+	rv->at[rv->n] = revoked_at;
+	rv->reason[rv->n] = reason;
+	rv->n++;
+	return rv->stop_at != 0 && rv->n >= rv->stop_at ? CERTA_E_IO :
+	    CERTA_OK;
+}
+
+static void
+test_revoke(void **state)
+{
+	struct certa_store	*s = *state;
+	/* Insertion order differs from serial order. */
+	const char		*prefix[5] = { "a1", "31", "f0", "7", "b" };
+	const int		 revoke[3] = { 0, 1, 3 };
+	const int		 reasons[3] = { 1, 4, 0 };
+	char			 serial[5][64];
+	struct revoked		 rv;
+	struct certa_cert_rec	 got;
+	int64_t			 ca, empty, ids[5];
+	size_t			 i, j;
+
+	ca = mk_ca(s, nm("rev-ca"), "issuing", 0, "active", now);
+	empty = mk_ca(s, nm("rev-empty"), "issuing", 0, "active", now);
+	for (i = 0; i < 5; i++) {
+		snprintf(serial[i], sizeof(serial[0]), "%s%s", prefix[i], tag);
+		ids[i] = mk_cert(s, ca, 0, serial[i], "transport", now + 3600);
+	}
+	for (i = 0; i < 3; i++)
+		OK(certa_store_cert_revoke(s, ids[revoke[i]], now + (int)i,
+		    reasons[i], &E));
+	RC(certa_store_cert_revoke(s, ids[0], now, 1, &E), CERTA_E_CONFLICT);
+	RC(certa_store_cert_revoke(s, ids[4] + 1000000, now, 1, &E),
+	    CERTA_E_NOTFOUND);
+
+	OK(certa_store_cert_get(s, ids[1], &got, &E));
+	assert_int_equal(got.status, CERTA_CERT_REVOKED);
+	assert_int_equal(got.revoked_at, now + 1);
+	assert_int_equal(got.reason, 4);
+	certa_cert_rec_clear(&got);
+	OK(certa_store_cert_get(s, ids[2], &got, &E));
+	assert_int_equal(got.status, CERTA_CERT_VALID);
+	assert_int_equal(got.reason, CERTA_REASON_NONE);
+	certa_cert_rec_clear(&got);
+	/* The first revocation stands. */
+	OK(certa_store_cert_get(s, ids[0], &got, &E));
+	assert_int_equal(got.revoked_at, now);
+	assert_int_equal(got.reason, 1);
+	certa_cert_rec_clear(&got);
+
+	memset(&rv, 0, sizeof(rv));
+	OK(certa_store_revoked_each(s, ca, collect_revoked, &rv, &E));
+	assert_int_equal(rv.n, 3);
+	for (i = 1; i < rv.n; i++)
+		assert_true(strcmp(rv.serials[i - 1], rv.serials[i]) < 0);
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < rv.n; j++)
+			if (strcmp(rv.serials[j], serial[revoke[i]]) == 0)
+				break;
+		assert_true(j < rv.n);
+		assert_int_equal(rv.at[j], now + (int)i);
+		assert_int_equal(rv.reason[j], reasons[i]);
+	}
+	memset(&rv, 0, sizeof(rv));
+	OK(certa_store_revoked_each(s, empty, collect_revoked, &rv, &E));
+	assert_int_equal(rv.n, 0);
+	rv.stop_at = 1;
+	RC(certa_store_revoked_each(s, ca, collect_revoked, &rv, &E),
+	    CERTA_E_IO);
+	assert_int_equal(rv.n, 1);
+}
+
+static void
+test_tx(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_org_rec	 o, got;
+	struct certa_cert_rec	 r;
+	char			 serial[64], serial2[64];
+	int64_t			 ca, cert_id;
+
+	ca = mk_ca(s, nm("tx-ca"), "issuing", 0, "active", now);
+	snprintf(serial, sizeof(serial), "d1%s", tag);
+	snprintf(serial2, sizeof(serial2), "d2%s", tag);
+
+	/* Rollback leaves nothing. */
+	OK(certa_store_begin(s, &E));
+	memset(&o, 0, sizeof(o));
+	o.name = (char *)(uintptr_t)nm("tx-gone");
+	OK(certa_store_org_put(s, &o, &E));
+	fill_cert(&r, ca, 0, serial, "transport", now + 3600);
+	OK(certa_store_cert_reserve(s, &r, &E));
+	cert_id = r.id;
+	certa_store_rollback(s);
+	RC(certa_store_org_get(s, 0, nm("tx-gone"), &got, &E),
+	    CERTA_E_NOTFOUND);
+	RC(certa_store_cert_get(s, cert_id, &r, &E), CERTA_E_NOTFOUND);
+	certa_store_rollback(s);	/* none open: harmless */
+
+	/* No nesting; no commit without begin. */
+	OK(certa_store_begin(s, &E));
+	NOT_OK(certa_store_begin(s, &E));
+	certa_store_rollback(s);
+	NOT_OK(certa_store_commit(s, &E));
+
+	/*
+	 * A CONFLICT inside a transaction does not spoil it: the CA layer
+	 * draws another serial and carries on.
+	 */
+	(void)mk_cert(s, ca, 0, serial, "transport", now + 3600);
+	OK(certa_store_begin(s, &E));
+	memset(&o, 0, sizeof(o));
+	o.name = (char *)(uintptr_t)nm("tx-kept");
+	OK(certa_store_org_put(s, &o, &E));
+	fill_cert(&r, ca, 0, serial, "transport", now + 3600);
+	RC(certa_store_cert_reserve(s, &r, &E), CERTA_E_CONFLICT);
+	fill_cert(&r, ca, 0, serial2, "transport", now + 3600);
+	OK(certa_store_cert_reserve(s, &r, &E));
+	OK(certa_store_commit(s, &E));
+	OK(certa_store_org_get(s, 0, nm("tx-kept"), &got, &E));
+	certa_org_rec_clear(&got);
+	OK(certa_store_cert_get(s, r.id, &r, &E));
+	assert_string_equal(r.serial, serial2);
+	certa_cert_rec_clear(&r);
+}
+
+struct audit_seen {
+	struct certa_audit_rec	 recs[4];	/* copies of scalar fields */
+	char			 details[4][64];
+	bool			 has_details[4];
+	size_t			 n;
+};
+
+static certa_rc
+collect_audit(const struct certa_audit_rec *r, void *arg)
+{
+	struct audit_seen	*a = arg;
+
+	assert_true(a->n < 4);
+	a->recs[a->n] = *r;
+	a->recs[a->n].actor = a->recs[a->n].action = a->recs[a->n].object =
+	    a->recs[a->n].outcome = a->recs[a->n].details = NULL;
+	assert_string_equal(r->actor, "tester");
+	assert_string_equal(r->outcome, "ok");
+	a->has_details[a->n] = r->details != NULL;
+	if (r->details != NULL)
+		snprintf(a->details[a->n], sizeof(a->details[0]), "%s",
+		    r->details);
+	a->n++;
+	return CERTA_OK;
+}
+
+static void
+test_audit(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_audit_rec	 r;
+	struct audit_seen	 seen;
+	char			 h0[65], h[65];
+	int64_t			 last, seq;
+
+	OK(certa_store_audit_last(s, &last, h0, &E));
+	assert_true(last >= 0);
+	if (last == 0)
+		assert_string_equal(h0, "");
+
+	memset(&r, 0, sizeof(r));
+	r.seq = last + 1;
+	r.time = now;
+	r.actor = (char *)(uintptr_t)"tester";
+	r.action = (char *)(uintptr_t)"org.add";
+	r.object = (char *)(uintptr_t)nm("org");
+	r.outcome = (char *)(uintptr_t)"ok";
+	r.details = (char *)(uintptr_t)"{\"name\":\"acme\"}";
+	memcpy(r.prev_hash, h0, sizeof(h0));
+	memset(r.hash, 'a', 64);
+	OK(certa_store_audit_append(s, &r, &E));
+	RC(certa_store_audit_append(s, &r, &E), CERTA_E_CONFLICT);
+	r.seq = last + 5;	/* a gap would break the chain */
+	NOT_OK(certa_store_audit_append(s, &r, &E));
+
+	r.seq = last + 2;
+	r.time = now + 1;
+	r.details = NULL;
+	memcpy(r.prev_hash, r.hash, sizeof(r.hash));
+	memset(r.hash, 'b', 64);
+	OK(certa_store_audit_append(s, &r, &E));
+
+	OK(certa_store_audit_last(s, &seq, h, &E));
+	assert_int_equal(seq, last + 2);
+	assert_string_equal(h, r.hash);
+
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_audit_each(s, last, collect_audit, &seen, &E));
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.recs[0].seq, last + 1);
+	assert_int_equal(seen.recs[0].time, now);
+	assert_string_equal(seen.recs[0].prev_hash, h0);
+	assert_int_equal(strlen(seen.recs[0].hash), 64);
+	assert_true(seen.has_details[0]);
+	assert_string_equal(seen.details[0], "{\"name\":\"acme\"}");
+	assert_int_equal(seen.recs[1].seq, last + 2);
+	assert_string_equal(seen.recs[1].prev_hash, seen.recs[0].hash);
+	assert_string_equal(seen.recs[1].hash, h);
+	assert_false(seen.has_details[1]);
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_audit_each(s, last + 1, collect_audit, &seen, &E));
+	assert_int_equal(seen.n, 1);
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_audit_each(s, last + 2, collect_audit, &seen, &E));
+	assert_int_equal(seen.n, 0);
+}
+
+/* Child of test_concurrent: 500 certificates in transactions of 50. */
+static void
+writer(int k, int64_t ca, int go)
+{
+	struct certa_store	*s = NULL;
+	struct certa_err	 err;
+	struct certa_cert_rec	 r;
+	char			 serial[64], c;
+	int			 t, j;
+
+	certa_err_clear(&err);
+	if (certa_store_open(&s, dsn, &err) != CERTA_OK)
+		goto fail;
+	if (read(go, &c, 1) < 0)
+		goto fail;
+	for (t = 0; t < 10; t++) {
+		if (certa_store_begin(s, &err) != CERTA_OK)
+			goto fail;
+		for (j = 0; j < 50; j++) {
+			snprintf(serial, sizeof(serial), "%x%04x%s", k + 1,
+			    t * 50 + j, tag);
+			fill_cert(&r, ca, 0, serial, "transport", now + 3600);
+			if (certa_store_cert_reserve(s, &r, &err) !=
+			    CERTA_OK || certa_store_cert_finish(s, r.id,
+			    fake_der, sizeof(fake_der), "ff", &err) !=
+			    CERTA_OK)
+				goto fail;
+		}
+		if (certa_store_commit(s, &err) != CERTA_OK)
+			goto fail;
+	}
+	certa_store_close(s);
+	_exit(0);
+fail:
+	fprintf(stderr, "writer %d: %s: %s\n", k, certa_rc_name(err.rc),
+	    err.msg);
+	_exit(1);
+}
+
+static certa_rc
+count_cert(const struct certa_cert_rec *r, void *arg)
+{
+	(void)r;
+	(*(size_t *)arg)++;
+	return CERTA_OK;
+}
+
+static void
+test_concurrent(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_cert_filter f = { .status = -1 };
+	pid_t			 pid[2];
+	int			 go[2], st, k;
+	int64_t			 ca;
+	size_t			 n = 0;
+
+	ca = mk_ca(s, nm("conc-ca"), "issuing", 0, "active", now);
+	/* No connection crosses a fork (SQLite forbids it). */
+	certa_store_close(s);
+	*state = NULL;
+	assert_int_equal(pipe(go), 0);
+	for (k = 0; k < 2; k++) {
+		pid[k] = fork();
+		assert_true(pid[k] >= 0);
+		if (pid[k] == 0) {
+			close(go[1]);
+			writer(k, ca, go[0]);
+		}
+	}
+	close(go[0]);
+	close(go[1]);		/* both start now */
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(waitpid(pid[k], &st, 0), pid[k]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	OK(certa_store_open(&s, dsn, &E));
+	*state = s;
+	f.ca_id = ca;
+	OK(certa_store_cert_each(s, &f, count_cert, &n, &E));
+	assert_int_equal(n, 1000);
+}
+
+/* SQLite only: what the interface cannot express. */
+
+static void
+sqlite_path(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/%s", tmpdir, name);
+}
+
+static void
+test_sqlite_backend(void **state)
+{
+	struct certa_store	*s = NULL;
+	struct stat		 sb;
+	sqlite3			*db = NULL;
+	sqlite3_stmt		*st = NULL;
+	char			 path[256], d[300];
+	int			 fd, version;
+
+	(void)state;
+	if (!is_sqlite)
+		skip();
+
+	/* A fresh store: mode 0600, WAL, "sqlite:" and bare path alike. */
+	sqlite_path(path, sizeof(path), "fresh.db");
+	snprintf(d, sizeof(d), "sqlite:%s", path);
+	OK(certa_store_open(&s, d, &E));
+	version = certa_store_schema_version(s);
+	(void)mk_org(s, "x");
+	certa_store_close(s);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	st = NULL;
+	OK(certa_store_open(&s, path, &E));
+	assert_int_equal(certa_store_schema_version(s), version);
+	RC(certa_store_org_put(s, &(struct certa_org_rec){ .name = "x" },
+	    &E), CERTA_E_CONFLICT);
+	certa_store_close(s);
+	s = NULL;
+
+	/* Written by a newer certa: refused, untouched. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET "
+	    "version = 7", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	RC(certa_store_open(&s, d, &E), CERTA_E_CONFLICT);
+	assert_null(s);
+	assert_non_null(strstr(E.msg, "schema version 7"));
+	assert_non_null(strstr(E.msg, "upgrade certa"));
+	assert_non_null(strstr(E.msg, path));
+
+	/* Not a database at all. */
+	sqlite_path(path, sizeof(path), "junk.db");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(write(fd, "this is not a database, at all\n",
+		    31), 31);
+	close(fd);
+	RC(certa_store_open(&s, path, &E), CERTA_E_STORE);
+	assert_null(s);
+	assert_non_null(strstr(E.msg, "not a SQLite database"));
+
+	/* A directory that does not exist. */
+	sqlite_path(path, sizeof(path), "nodir/x.db");
+	RC(certa_store_open(&s, path, &E), CERTA_E_STORE);
+	assert_null(s);
+	RC(certa_store_open(&s, "sqlite:", &E), CERTA_E_STORE);
+}
+
+/* SQLite only: processes opening one fresh file at once migrate it once. */
+static void
+test_sqlite_migrate_race(void **state)
+{
+	struct certa_store	*s = NULL;
+	struct certa_org_rec	 o;
+	struct collect		 c = { .n = 0 };
+	char			 path[256], name[32], ch;
+	pid_t			 pid[4];
+	int			 go[2], st, k;
+
+	(void)state;
+	if (!is_sqlite)
+		skip();
+	sqlite_path(path, sizeof(path), "race.db");
+	assert_int_equal(pipe(go), 0);
+	for (k = 0; k < 4; k++) {
+		pid[k] = fork();
+		assert_true(pid[k] >= 0);
+		if (pid[k] != 0)
+			continue;
+		close(go[1]);
+		if (read(go[0], &ch, 1) < 0)
+			_exit(2);
+		memset(&o, 0, sizeof(o));
+		snprintf(name, sizeof(name), "org%d", k);
+		o.name = name;
+		if (certa_store_open(&s, path, &E) != CERTA_OK ||
+		    certa_store_org_put(s, &o, &E) != CERTA_OK) {
+			fprintf(stderr, "child %d: %s\n", k, E.msg);
+			_exit(1);
+		}
+		certa_store_close(s);
+		_exit(0);
+	}
+	close(go[0]);
+	close(go[1]);
+	for (k = 0; k < 4; k++) {
+		assert_int_equal(waitpid(pid[k], &st, 0), pid[k]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	OK(certa_store_open(&s, path, &E));
+	assert_true(certa_store_schema_version(s) >= 1);
+	OK(certa_store_org_each(s, collect_org, &c, &E));
+	assert_int_equal(c.n, 4);
+	certa_store_close(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest	 tests[] = {
+		cmocka_unit_test(test_open_reopen),
+		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_org, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_each, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent, setup,
+		    teardown),
+		cmocka_unit_test(test_sqlite_backend),
+		cmocka_unit_test(test_sqlite_migrate_race),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
