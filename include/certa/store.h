@@ -9,8 +9,18 @@
  * Times are int64_t UTC Unix seconds.  Ids are positive; 0 means "none".
  *
  * Transactions: certa_store_begin() opens a write transaction (SQLite:
- * BEGIN IMMEDIATE), which must end in commit or rollback.  Calls made
- * outside a transaction run in autocommit.  Transactions do not nest.
+ * BEGIN IMMEDIATE), which must end in commit or rollback; a commit that
+ * fails (AGAIN) leaves it open for the caller to roll back.  Calls made
+ * outside a transaction run in autocommit.  Transactions do not nest
+ * (INVAL).  A handle serves one thread at a time.
+ *
+ * Return codes every call may give besides those listed: AGAIN (the store
+ * stayed busy past its timeout), STORE (the backend failed), NOTFOUND for
+ * a reference to a missing row (org, CA, app, predecessor), INVAL for a
+ * record that breaks a constraint (bad role, reason, serial form).
+ *
+ * Iterators: the record passed to a callback, and every pointer in it, is
+ * borrowed for the duration of the call only.
  */
 #ifndef CERTA_STORE_H
 #define CERTA_STORE_H
@@ -87,7 +97,8 @@ struct certa_cert_filter {
 	int64_t		 app_id;
 	int64_t		 ca_id;
 	const char	*type;
-	int		 status;	/* -1 any, or enum certa_cert_status */
+	int		 status;	/* -1 any (set it: 0 is VALID), or
+					 * enum certa_cert_status */
 	int64_t		 not_after_min;	/* not_after >= this (0: none) */
 	int64_t		 not_after_max;	/* not_after <  this (0: none) */
 	int64_t		 after_id;	/* id > this, for paging */
@@ -194,13 +205,19 @@ CERTA_MUST_USE certa_rc certa_store_ca_next_crl_number(struct certa_store *,
  */
 CERTA_MUST_USE certa_rc certa_store_cert_reserve(struct certa_store *,
     struct certa_cert_rec *rec, struct certa_err *);
-/* Attach the signed DER and fingerprint to a reserved row. NOTFOUND. */
+/*
+ * Attach the signed DER and fingerprint to a reserved row.  NOTFOUND, or
+ * CONFLICT when the row has its DER already.
+ */
 CERTA_MUST_USE certa_rc certa_store_cert_finish(struct certa_store *,
     int64_t id, const uint8_t *der, size_t der_len, const char *fingerprint,
     struct certa_err *);
 CERTA_MUST_USE certa_rc certa_store_cert_get(struct certa_store *, int64_t id,
     struct certa_cert_rec *out, struct certa_err *);
-/* By serial (hex, any case, leading zeros ignored) over all CAs. */
+/*
+ * By serial (hex, any case, leading zeros ignored) over all CAs; PARSE for
+ * non-hex, CONFLICT when several CAs issued that serial.
+ */
 CERTA_MUST_USE certa_rc certa_store_cert_get_serial(struct certa_store *,
     const char *serial, struct certa_cert_rec *out, struct certa_err *);
 /* Rows with der != NULL matching f, ordered by id. */
@@ -213,7 +230,7 @@ CERTA_MUST_USE certa_rc certa_store_cert_each(struct certa_store *,
  */
 CERTA_MUST_USE certa_rc certa_store_cert_revoke(struct certa_store *,
     int64_t id, int64_t revoked_at, int reason, struct certa_err *);
-/* Revoked certificates of ca_id, ordered by serial, streamed. */
+/* Revoked certificates of ca_id, ordered by serial text, streamed. */
 CERTA_MUST_USE certa_rc certa_store_revoked_each(struct certa_store *,
     int64_t ca_id, certa_store_revoked_fn fn, void *arg, struct certa_err *);
 

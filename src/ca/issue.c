@@ -73,7 +73,7 @@ job_fail(struct job *j, certa_rc rc, const struct certa_err *e)
 
 /* Set SANs from the CSR and the request; NULL when none. */
 static certa_rc
-collect_sans(const struct certa_issue_req *r, X509_REQ *req,
+collect_sans(const struct certa_issue_req *r, const struct certa_csr *csr,
     GENERAL_NAMES **out, struct certa_err *err)
 {
 	GENERAL_NAMES	*gens = NULL;
@@ -82,8 +82,10 @@ collect_sans(const struct certa_issue_req *r, X509_REQ *req,
 	certa_rc	 rc = CERTA_OK;
 
 	*out = NULL;
-	if (req != NULL)
-		gens = certa_csr_get1_sans(req);
+	if (csr != NULL && csr->sans != NULL)
+		CERTA_OSSL((gens = sk_GENERAL_NAME_deep_copy(csr->sans,
+		    GENERAL_NAME_dup, GENERAL_NAME_free)) != NULL,
+		    CERTA_E_NOMEM, "oom");
 	for (i = 0; i < r->nsans; i++) {
 		if (gens == NULL)
 			CERTA_OSSL((gens = GENERAL_NAMES_new()) != NULL,
@@ -164,7 +166,7 @@ prepare(struct batch *b, struct job *j)
 	struct certa_ctx		*c = b->ctx;
 	const struct certa_issue_req	*r = j->req;
 	struct certa_err		 e, *err = &e;
-	X509_REQ			*req = NULL;
+	struct certa_csr		*csr = NULL;
 	EVP_PKEY			*pkey = NULL;	/* borrowed or owned */
 	EVP_PKEY			*genkey = NULL;	/* owns */
 	X509_NAME			*subject = NULL;
@@ -180,8 +182,8 @@ prepare(struct batch *b, struct job *j)
 	    "give either a CSR or a key type to generate, not both");
 	if (r->csr != NULL) {
 		CERTA_TRY(certa_csr_parse(c->libctx, c->propq, r->csr,
-		    r->csr_len, &req, err));
-		pkey = X509_REQ_get0_pubkey(req);
+		    r->csr_len, &csr, err));
+		pkey = csr->pkey;
 	} else {
 		CERTA_CHECK(r->subject != NULL, CERTA_E_INVAL,
 		    "server-side key generation needs a subject");
@@ -193,10 +195,10 @@ prepare(struct batch *b, struct job *j)
 	if (r->subject != NULL)
 		CERTA_TRY(certa_name_parse(r->subject, &subject, err));
 	else
-		CERTA_OSSL((subject = X509_NAME_dup(X509_REQ_get_subject_name(
-		    req))) != NULL, CERTA_E_NOMEM, "oom");
+		CERTA_OSSL((subject = X509_NAME_dup(csr->subject)) != NULL,
+		    CERTA_E_NOMEM, "oom");
 	CERTA_TRY(certa_profile_check_subject(j->profile, subject, err));
-	CERTA_TRY(collect_sans(r, req, &sans, err));
+	CERTA_TRY(collect_sans(r, csr, &sans, err));
 	if (sans != NULL)
 		CERTA_TRY(certa_profile_check_sans(j->profile, sans, err));
 
@@ -224,7 +226,11 @@ prepare(struct batch *b, struct job *j)
 	CERTA_OSSL(X509_set_issuer_name(x, X509_get_subject_name(
 	    c->issuing_cert)) && X509_set_subject_name(x, subject),
 	    CERTA_E_CRYPTO, "set names");
-	CERTA_OSSL(X509_set_pubkey(x, pkey), CERTA_E_CRYPTO, "set public key");
+	if (csr != NULL)
+		CERTA_TRY(certa_csr_set_spki(csr, x, err));
+	else
+		CERTA_OSSL(X509_set_pubkey(x, pkey), CERTA_E_CRYPTO,
+		    "set public key");
 	CERTA_TRY(certa_build_set_validity(x, nb, na, err));
 	CERTA_OSSL(X509_add_ext(x, c->ext_bc, -1), CERTA_E_CRYPTO,
 	    "add basicConstraints");
@@ -273,7 +279,7 @@ out:
 	GENERAL_NAMES_free(sans);
 	X509_NAME_free(subject);
 	EVP_PKEY_free(genkey);
-	X509_REQ_free(req);
+	certa_csr_free(csr);
 	return rc;
 }
 

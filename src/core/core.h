@@ -59,16 +59,28 @@ const char *certa_key_sign_md(const EVP_PKEY *pkey);
 /* Is der/pem data PEM (starts with "-----BEGIN" after whitespace)? */
 bool	certa_is_pem(const uint8_t *data, size_t len);
 
+/* A parsed PKCS#10 request whose signature has been verified. */
+struct certa_csr {
+	X509_NAME	*subject;	/* owns */
+	X509_ALGOR	*spki_alg;	/* owns; the key's AlgorithmIdentifier */
+	ASN1_BIT_STRING	*spki_key;	/* owns; subjectPublicKey bits */
+	EVP_PKEY	*pkey;		/* owns */
+	GENERAL_NAMES	*sans;		/* owns; requested SANs, or NULL */
+};
+
 /*
  * Parse a CSR, PEM or DER (size ceiling CERTA_MAX_CSR_DER), and check its
- * self-signature.  PARSE for malformed input or trailing data, POLICY when
- * the signature does not verify.
+ * self-signature (proof of possession).  PARSE for malformed input or
+ * trailing data, POLICY when the signature does not verify or the key uses
+ * explicit curve parameters.
  */
 CERTA_MUST_USE certa_rc certa_csr_parse(OSSL_LIB_CTX *libctx,
-    const char *propq, const uint8_t *data, size_t len, X509_REQ **out,
-    struct certa_err *err);
-/* subjectAltName requested in the CSR's extensionRequest, or NULL. */
-GENERAL_NAMES *certa_csr_get1_sans(X509_REQ *req);
+    const char *propq, const uint8_t *data, size_t len,
+    struct certa_csr **out, struct certa_err *err);
+void	certa_csr_free(struct certa_csr *);
+/* Put the CSR's SubjectPublicKeyInfo, byte for byte, into x. */
+CERTA_MUST_USE certa_rc certa_csr_set_spki(const struct certa_csr *csr,
+    X509 *x, struct certa_err *err);
 
 /* Parse a certificate, PEM or DER. */
 CERTA_MUST_USE certa_rc certa_cert_parse(const uint8_t *data, size_t len,

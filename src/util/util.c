@@ -351,7 +351,10 @@ certa_passphrase_read(const char *path, char **out, struct certa_err *err)
 	certa_rc	 rc = CERTA_OK;
 
 	*out = NULL;
-	CERTA_TRY(certa_file_read(path, 4096, &buf, &len, err));
+	rc = certa_file_read(path, 4096, &buf, &len, err);
+	/* An unreadable passphrase file is bad input, not a failure. */
+	CERTA_CHECK(rc != CERTA_E_IO, CERTA_E_INVAL, "passphrase file");
+	CERTA_TRY(rc);
 	n = strcspn((char *)buf, "\r\n");
 	CERTA_CHECK(n > 0, CERTA_E_PARSE, "passphrase file '%s' has an empty "
 	    "first line", path);

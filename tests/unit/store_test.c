@@ -6,9 +6,9 @@
  * interface is used, and names and serials carry a per-run tag, so the
  * suite also runs against a shared, non-empty store (PostgreSQL).
  *
- * The one exception is test_sqlite_backend (and its migration race), which
- * runs only for SQLite DSNs and uses sqlite3.h to craft files no interface
- * call can produce (a newer schema version).
+ * The exceptions are the test_sqlite_* functions: they run only when the
+ * store is SQLite and use sqlite3.h for what no interface call can do (a
+ * file with a newer schema version, a lock held by another process).
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -68,27 +68,6 @@ nm(const char *base)
 }
 
 static int
-group_setup(void **state)
-{
-	const char	*env = getenv("CERTA_TEST_STORE_DSN");
-
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/certa-store-test-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	if (env != NULL && *env != '\0')
-		snprintf(dsn, sizeof(dsn), "%s", env);
-	else
-		snprintf(dsn, sizeof(dsn), "sqlite:%s/store.db", tmpdir);
-	is_sqlite = strncmp(dsn, "sqlite:", 7) == 0 || strstr(dsn, "://") ==
-	    NULL;
-	now = (int64_t)time(NULL);
-	snprintf(tag, sizeof(tag), "%08llx%06x", (unsigned long long)now &
-	    0xffffffffULL, (unsigned)getpid() & 0xffffff);
-	return 0;
-}
-
-static int
 group_teardown(void **state)
 {
 	DIR		*d;
@@ -106,6 +85,35 @@ group_teardown(void **state)
 		closedir(d);
 	}
 	rmdir(tmpdir);
+	return 0;
+}
+
+static int
+group_setup(void **state)
+{
+	const char		*env = getenv("CERTA_TEST_STORE_DSN");
+	struct certa_store	*s = NULL;
+	struct certa_err	 err;
+
+	(void)state;
+	certa_err_clear(&err);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/certa-store-test-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	if (env != NULL && *env != '\0')
+		snprintf(dsn, sizeof(dsn), "%s", env);
+	else
+		snprintf(dsn, sizeof(dsn), "sqlite:%s/store.db", tmpdir);
+	if (certa_store_open(&s, dsn, &err) != CERTA_OK) {
+		fprintf(stderr, "open %s: %s\n", dsn, err.msg);
+		(void)group_teardown(state);
+		return -1;
+	}
+	is_sqlite = strcmp(certa_store_backend(s), "sqlite") == 0;
+	certa_store_close(s);
+	now = (int64_t)time(NULL);
+	snprintf(tag, sizeof(tag), "%08llx%06x", (unsigned long long)now &
+	    0xffffffffULL, (unsigned)getpid() & 0xffffff);
 	return 0;
 }
 
@@ -1093,7 +1101,7 @@ test_sqlite_backend(void **state)
 	sqlite3			*db = NULL;
 	sqlite3_stmt		*st = NULL;
 	char			 path[256], d[300];
-	int			 fd, version;
+	int			 fd, version, i;
 
 	(void)state;
 	if (!is_sqlite)
@@ -1136,7 +1144,7 @@ test_sqlite_backend(void **state)
 	sqlite_path(path, sizeof(path), "junk.db");
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
-	for (int i = 0; i < 100; i++)
+	for (i = 0; i < 100; i++)
 		assert_int_equal(write(fd, "this is not a database, at all\n",
 		    31), 31);
 	close(fd);
@@ -1149,6 +1157,60 @@ test_sqlite_backend(void **state)
 	RC(certa_store_open(&s, path, &E), CERTA_E_STORE);
 	assert_null(s);
 	RC(certa_store_open(&s, "sqlite:", &E), CERTA_E_STORE);
+}
+
+/*
+ * SQLite only: a writer waits for another process's write lock (the busy
+ * timeout) instead of failing.
+ */
+static void
+test_sqlite_busy_wait(void **state)
+{
+	struct certa_store	*s = NULL;
+	struct timespec		 t0, t1;
+	sqlite3			*db = NULL;
+	char			 path[256], ch = 'x';
+	pid_t			 pid;
+	int			 locked[2], st;
+	double			 waited;
+
+	(void)state;
+	if (!is_sqlite)
+		skip();
+	sqlite_path(path, sizeof(path), "busy.db");
+	OK(certa_store_open(&s, path, &E));
+	certa_store_close(s);
+	s = NULL;
+	assert_int_equal(pipe(locked), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(locked[0]);
+		if (sqlite3_open(path, &db) != SQLITE_OK ||
+		    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+		    SQLITE_OK || write(locked[1], &ch, 1) != 1)
+			_exit(1);
+		sleep(1);
+		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			_exit(1);
+		sqlite3_close(db);
+		_exit(0);
+	}
+	close(locked[1]);
+	assert_int_equal(read(locked[0], &ch, 1), 1);
+	close(locked[0]);
+	OK(certa_store_open(&s, path, &E));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	OK(certa_store_begin(s, &E));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	(void)mk_org(s, "waited");
+	OK(certa_store_commit(s, &E));
+	certa_store_close(s);
+	waited = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_true(waited > 0.5);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 /* SQLite only: processes opening one fresh file at once migrate it once. */
@@ -1175,6 +1237,7 @@ test_sqlite_migrate_race(void **state)
 		close(go[1]);
 		if (read(go[0], &ch, 1) < 0)
 			_exit(2);
+		certa_err_clear(&E);
 		memset(&o, 0, sizeof(o));
 		snprintf(name, sizeof(name), "org%d", k);
 		o.name = name;
@@ -1218,6 +1281,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
 		    teardown),
 		cmocka_unit_test(test_sqlite_backend),
+		cmocka_unit_test(test_sqlite_busy_wait),
 		cmocka_unit_test(test_sqlite_migrate_race),
 	};
 

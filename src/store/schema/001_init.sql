@@ -56,7 +56,9 @@ CREATE TABLE certificate (
 CREATE INDEX certificate_app ON certificate (app_id, type, status);
 CREATE INDEX certificate_expiry ON certificate (not_after);
 CREATE INDEX certificate_serial ON certificate (serial);
-CREATE INDEX certificate_revoked ON certificate (ca_id, status, serial);
+-- Covering: a CRL walk reads only this index, in serial order.
+CREATE INDEX certificate_revoked ON certificate (ca_id, status, serial,
+	revoked_at, reason);
 
 CREATE TABLE audit (
 	seq		BIGINT PRIMARY KEY,
