@@ -97,7 +97,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: crl_build OUTDIR OUT.crl\n");
 		return 2;
 	}
-	if ((rc = run(argv[1], argv[2], &err)) != CERTA_OK) {
+	rc = run(argv[1], argv[2], &err);
+	if (rc != CERTA_OK) {
 		fprintf(stderr, "crl_build: %s: %s\n", certa_rc_name(rc),
 		    err.msg);
 		return 1;

@@ -282,7 +282,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "fill_revoked: bad N '%s'\n", argv[2]);
 		return 2;
 	}
-	if ((rc = fill(argv[1], n, &err)) != CERTA_OK) {
+	rc = fill(argv[1], n, &err);
+	if (rc != CERTA_OK) {
 		fprintf(stderr, "fill_revoked: %s: %s\n", certa_rc_name(rc),
 		    err.msg);
 		return 1;

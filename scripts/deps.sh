@@ -5,9 +5,7 @@ set -eu
 PKGS="gcc make cmake ninja-build pkg-config libssl-dev openssl libsqlite3-dev
  libjansson-dev libevent-dev libcmocka-dev libcurl4-openssl-dev libpq-dev
  python3 curl"
-if [ "${1:-}" = "--test" ]; then
-	PKGS="$PKGS clang llvm"
-fi
+# --test: what the test suite drives besides certa (none extra yet).
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

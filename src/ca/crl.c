@@ -25,9 +25,9 @@
  *    headers whose lengths are not known yet (each at most HDR_MAX bytes).
  *    The store walk appends one encoded entry per row after that room:
  *    SEQUENCE { INTEGER serial, Time revocationDate, Extensions? }, the
- *    INTEGER from i2d_ASN1_INTEGER, the Time from i2d_ASN1_TIME (cached
- *    while the second repeats), the reasonCode Extensions from
- *    i2d_X509_EXTENSIONS (cached per reason code).
+ *    INTEGER from i2d_ASN1_INTEGER, the Time from i2d_ASN1_TIME (once a
+ *    day, see encode_time), the reasonCode Extensions from
+ *    i2d_X509_EXTENSIONS (once per reason code).
  * 3. Once the entries' length is known, the SEQUENCE OF header, head and
  *    the TBS header are written right-aligned in front of the entries, tail
  *    is appended, and the TBS bytes, now contiguous, go through a streamed
@@ -87,8 +87,8 @@ struct crl_walk {
 	size_t			 count;		/* entries written */
 	ASN1_INTEGER		*serial;	/* owns; reused per row */
 	ASN1_TIME		*time;		/* owns; reused per row */
-	bool			 have_time;
-	int64_t			 time_at;	/* time_der encodes this */
+	bool			 have_day;
+	int64_t			 day;		/* time_der's day */
 	uint8_t			 time_der[TIME_DER_MAX];
 	size_t			 time_len;
 	uint8_t			*reason_der[REASON_MAX + 1];	/* owns each */
@@ -125,23 +125,26 @@ append(struct crl_walk *w, const uint8_t *data, size_t n)
 {
 	certa_rc	 rc;
 
-	if ((rc = grow(w, n)) == CERTA_OK) {
+	rc = grow(w, n);
+	if (rc == CERTA_OK) {
 		memcpy(w->buf + w->len, data, n);
 		w->len += n;
 	}
 	return rc;
 }
 
+/* Hex digit values plus one; 0 marks a non-hex character. */
+static const uint8_t hexv[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int
 hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hexv[(unsigned char)c] - 1;
 }
 
 /*
@@ -160,13 +163,16 @@ serial_decode(const char *hex, uint8_t out[SERIAL_MAX], size_t *outlen)
 		return false;
 	i = 0;
 	if (n % 2 == 1) {
-		if ((lo = hexval(hex[0])) < 0)
+		lo = hexval(hex[0]);
+		if (lo < 0)
 			return false;
 		out[o++] = (uint8_t)lo;
 		i = 1;
 	}
 	for (; i < n; i += 2) {
-		if ((hi = hexval(hex[i])) < 0 || (lo = hexval(hex[i + 1])) < 0)
+		hi = hexval(hex[i]);
+		lo = hexval(hex[i + 1]);
+		if (hi < 0 || lo < 0)
 			return false;
 		out[o++] = (uint8_t)(hi << 4 | lo);
 	}
@@ -211,6 +217,50 @@ out:
 }
 
 /*
+ * revocationDate into w->time_der.  ASN1_TIME_set (gmtime and a formatted
+ * print) would cost more than the rest of a row, so it runs once per day:
+ * both encodings RFC 5280 §4.1.2.5.1/2 allow end in "HHMMSSZ" (seconds
+ * always present, always Zulu), and only those six digits change within a
+ * day.  The UTCTime/GeneralizedTime switch falls on a day boundary.
+ */
+static certa_rc
+encode_time(struct crl_walk *w, int64_t t, struct certa_err *err)
+{
+	int64_t		 day = t / 86400, sec;
+	unsigned char	*p;
+	int		 n;
+	certa_rc	 rc = CERTA_OK;
+
+	if (t % 86400 < 0)
+		day--;
+	sec = t - day * 86400;
+	if (!w->have_day || day != w->day) {
+		w->have_day = false;
+		CERTA_OSSL(ASN1_TIME_set(w->time, (time_t)(day * 86400)) !=
+		    NULL, CERTA_E_STORE, "encode revocation time %lld",
+		    (long long)t);
+		CERTA_OSSL((n = i2d_ASN1_TIME(w->time, NULL)) > 7 &&
+		    n <= TIME_DER_MAX, CERTA_E_INTERNAL, "encode time");
+		p = w->time_der;
+		(void)i2d_ASN1_TIME(w->time, &p);
+		w->time_len = (size_t)n;
+		CERTA_CHECK(memcmp(w->time_der + n - 7, "000000Z", 7) == 0,
+		    CERTA_E_INTERNAL, "unexpected Time encoding");
+		w->day = day;
+		w->have_day = true;
+	}
+	p = w->time_der + w->time_len - 7;
+	p[0] = (unsigned char)('0' + sec / 36000);
+	p[1] = (unsigned char)('0' + sec / 3600 % 10);
+	p[2] = (unsigned char)('0' + sec / 600 % 6);
+	p[3] = (unsigned char)('0' + sec / 60 % 10);
+	p[4] = (unsigned char)('0' + sec % 60 / 10);
+	p[5] = (unsigned char)('0' + sec % 10);
+out:
+	return rc;
+}
+
+/*
  * RFC 5280 §5.1.2.6 entry: SEQUENCE { userCertificate, revocationDate,
  * crlEntryExtensions OPTIONAL }.  Called once per revoked row.
  */
@@ -223,7 +273,7 @@ add_entry(const char *serial, int64_t revoked_at, int reason, void *arg)
 	unsigned char		*p;
 	const uint8_t		*ext = NULL;
 	size_t			 sn, ext_len = 0;
-	int			 il, tl, content, total;
+	int			 il, content, total;
 	certa_rc		 rc = CERTA_OK;
 
 	CERTA_CHECK(serial_decode(serial, sb, &sn), CERTA_E_STORE,
@@ -235,23 +285,10 @@ add_entry(const char *serial, int64_t revoked_at, int reason, void *arg)
 	CERTA_OSSL((il = i2d_ASN1_INTEGER(w->serial, &p)) > 0, CERTA_E_CRYPTO,
 	    "encode serial %s", serial);
 
-	/* Revocations come in bursts; reuse the last second's encoding. */
-	if (!w->have_time || revoked_at != w->time_at) {
-		w->have_time = false;
-		CERTA_CHECK(revoked_at >= TIME_MIN && revoked_at <= TIME_MAX,
-		    CERTA_E_STORE, "revocation time %lld of serial %s is out "
-		    "of range", (long long)revoked_at, serial);
-		CERTA_OSSL(ASN1_TIME_set(w->time, (time_t)revoked_at) != NULL,
-		    CERTA_E_STORE, "revocation time %lld of serial %s",
-		    (long long)revoked_at, serial);
-		CERTA_OSSL((tl = i2d_ASN1_TIME(w->time, NULL)) > 0 &&
-		    tl <= TIME_DER_MAX, CERTA_E_CRYPTO, "encode time");
-		p = w->time_der;
-		(void)i2d_ASN1_TIME(w->time, &p);
-		w->time_len = (size_t)tl;
-		w->time_at = revoked_at;
-		w->have_time = true;
-	}
+	CERTA_CHECK(revoked_at >= TIME_MIN && revoked_at <= TIME_MAX,
+	    CERTA_E_STORE, "revocation time %lld of serial %s is out of range",
+	    (long long)revoked_at, serial);
+	CERTA_TRY(encode_time(w, revoked_at, err));
 
 	/*
 	 * RFC 5280 §5.3.1: omit reasonCode rather than use unspecified (0).
@@ -495,9 +532,16 @@ header_len(int constructed, size_t content, int tag)
 	    content;
 }
 
+/*
+ * See crl.h.  Returns INVAL (bad parameters, times out of range, larger than
+ * CERTA_MAX_CRL), NOTFOUND (no CA p->ca_id), POLICY (the signer holds
+ * another CA's certificate, the CA certificate has no SKI, or the signer
+ * refuses), STORE (the walk failed or met a corrupt row), CRYPTO, NOMEM or
+ * INTERNAL.  On error *der is NULL and *len 0.
+ */
 certa_rc
 certa_crl_build(struct certa_store *st, struct certa_signer *signer,
-    const struct certa_crl_params *p, uint8_t **der, size_t *len,
+    struct certa_crl_params *p, uint8_t **der, size_t *len,
     struct certa_err *err)
 {
 	struct crl_walk			 w;
@@ -506,9 +550,10 @@ certa_crl_build(struct certa_store *st, struct certa_signer *signer,
 	X509_CRL			*crl = NULL;
 	unsigned char			*tbs = NULL;
 	uint8_t				*alg = NULL, *sig = NULL, *q;
-	size_t				 alg_len = 0, sig_len = 0, pre, entries;
-	size_t				 rev_hdr, tbs_content, tbs_hdr, tbs_start;
-	size_t				 tbs_end, out_hdr, start, i;
+	size_t				 alg_len = 0, sig_len = 0, pre;
+	size_t				 entries, rev_hdr, tbs_content;
+	size_t				 tbs_hdr, tbs_start, tbs_end, out_hdr;
+	size_t				 start, i;
 	int				 n;
 	certa_rc			 rc = CERTA_OK;
 
@@ -518,6 +563,7 @@ certa_crl_build(struct certa_store *st, struct certa_signer *signer,
 	w.err = err;
 	CERTA_CHECK(st != NULL && signer != NULL && p != NULL, CERTA_E_INVAL,
 	    "build CRL: no store, signer or parameters");
+	p->entries = 0;
 	CERTA_CHECK(p->number > 0, CERTA_E_INVAL, "build CRL: CRL number %lld "
 	    "is not positive", (long long)p->number);
 	CERTA_CHECK(p->this_update < p->next_update, CERTA_E_INVAL,
@@ -565,8 +611,10 @@ certa_crl_build(struct certa_store *st, struct certa_signer *signer,
 	    tbs_end - tbs_start, err));
 	CERTA_TRY(certa_signer_stream_finish(ss, &sig, &sig_len, err));
 
-	/* signatureAlgorithm, then signatureValue (X.690 §8.6.2.2: no
-	 * unused bits in a signature's BIT STRING). */
+	/*
+	 * signatureAlgorithm, then signatureValue: a BIT STRING whose initial
+	 * octet (X.690 §8.6.2.2, unused bits) is 0 for a signature.
+	 */
 	CERTA_TRY(append(&w, alg, alg_len));
 	CERTA_CHECK(sig_len > 0 && sig_len < 65536, CERTA_E_INTERNAL,
 	    "signature of %zu bytes", sig_len);
@@ -590,12 +638,15 @@ certa_crl_build(struct certa_store *st, struct certa_signer *signer,
 	if (start > 0)
 		memmove(w.buf, w.buf + start, w.len - start);
 	w.len -= start;
-	if ((q = realloc(w.buf, w.len)) != NULL)
-		w.buf = q;	/* shrinking; keeping the larger block is fine */
+	/* Give back the slack; should shrinking fail, the block is fine. */
+	q = realloc(w.buf, w.len);
+	if (q != NULL)
+		w.buf = q;
 
 	*der = w.buf;		/* ownership moves to the caller */
 	*len = w.len;
 	w.buf = NULL;
+	p->entries = w.count;
 out:
 	free(w.buf);
 	ASN1_INTEGER_free(w.serial);

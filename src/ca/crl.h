@@ -30,7 +30,7 @@ struct certa_crl_params {
  * unless the reason is unspecified (0), a reasonCode extension.
  */
 CERTA_MUST_USE certa_rc certa_crl_build(struct certa_store *st,
-    struct certa_signer *signer, const struct certa_crl_params *p,
+    struct certa_signer *signer, struct certa_crl_params *p,
     uint8_t **der, size_t *len, struct certa_err *err);
 
 #endif

@@ -425,8 +425,12 @@ certa_store_cert_revoke(struct certa_store *s, int64_t id,
 {
 	certa_rc	 rc = CERTA_OK;
 
-	/* RFC 5280 §5.3.1: CRLReason 0..10; 7 is not assigned. */
-	CERTA_CHECK(reason >= 0 && reason <= 10 && reason != 7, CERTA_E_INVAL,
+	/*
+	 * RFC 5280 §5.3.1: CRLReason 0..10; 7 is not assigned.  Revocation is
+	 * permanent: certificateHold (6) and removeFromCRL (8) are refused.
+	 */
+	CERTA_CHECK(reason >= 0 && reason <= 10 && reason != 6 && reason != 7 &&
+	    reason != 8, CERTA_E_INVAL,
 	    "revoke certificate %lld: bad reason code %d", (long long)id,
 	    reason);
 	CERTA_TRY(ops(s)->cert_revoke(s, id, revoked_at, reason, err));

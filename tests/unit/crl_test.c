@@ -2,8 +2,10 @@
 /*
  * Unit tests of the streaming CRL writer (src/ca/crl.c) against a real
  * SQLite store in a temporary directory.  Every CRL is judged by OpenSSL's
- * own parser (d2i_X509_CRL, X509_CRL_verify, a DER re-encode) and once by
- * the openssl CLI.  Test fixtures (CA keys and certificates) are made here.
+ * own parser (d2i_X509_CRL, X509_CRL_verify, a DER re-encode) and by the
+ * openssl CLI; error paths by corrupting store rows behind the store's back
+ * and by failing libcrypto allocations one by one.  Fixtures (CA keys and
+ * certificates) are made here.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,7 +35,7 @@
 #define NOW		1767225600	/* 2026-01-01T00:00:00Z */
 #define DAY		86400
 
-/* One CA in one store; the expected CRL entries. */
+/* One CA in its own store, and the CRL number last used. */
 struct fx {
 	char			 dir[64];
 	struct certa_store	*st;		/* owns */
@@ -42,6 +44,7 @@ struct fx {
 	struct certa_signer	*signer;	/* owns */
 	int64_t			 ca_id;
 	int64_t			 number;
+	size_t			 entries;	/* of the last build */
 };
 
 /* A revoked (or valid, reason -1) row the test inserted. */
@@ -71,7 +74,7 @@ make_ca_cert(EVP_PKEY *key, const char *cn, bool ski)
 	ASN1_OCTET_STRING	*os;
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 mdlen;
-	const char		*dn;
+	const char		*mdname;
 
 	assert_non_null(x = X509_new());
 	assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
@@ -110,9 +113,9 @@ make_ca_cert(EVP_PKEY *key, const char *cn, bool ski)
 		    NID_subject_key_identifier, os, 0, X509V3_ADD_DEFAULT), 1);
 		ASN1_OCTET_STRING_free(os);
 	}
-	dn = certa_key_sign_md(key);
-	assert_true(X509_sign(x, key, dn == NULL ? NULL : EVP_get_digestbyname(
-	    dn)) > 0);
+	mdname = certa_key_sign_md(key);
+	assert_true(X509_sign(x, key, mdname == NULL ? NULL :
+	    EVP_get_digestbyname(mdname)) > 0);
 	return x;
 }
 
@@ -171,7 +174,8 @@ fx_free(struct fx *f)
 	certa_store_close(f->st);
 	X509_free(f->cert);
 	EVP_PKEY_free(f->key);
-	if ((d = opendir(f->dir)) != NULL) {
+	d = opendir(f->dir);
+	if (d != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			if (de->d_name[0] == '.')
 				continue;
@@ -256,13 +260,19 @@ build(struct fx *f, int64_t ca_id, int64_t this_update, int64_t next_update,
     uint8_t **der, size_t *len, struct certa_err *err)
 {
 	struct certa_crl_params	 p;
+	certa_rc		 rc;
 
 	memset(&p, 0, sizeof(p));
 	p.ca_id = ca_id;
 	p.number = ++f->number;
 	p.this_update = this_update;
 	p.next_update = next_update;
-	return certa_crl_build(f->st, f->signer, &p, der, len, err);
+	p.entries = 12345;
+	rc = certa_crl_build(f->st, f->signer, &p, der, len, err);
+	f->entries = p.entries;
+	if (rc != CERTA_OK)
+		assert_int_equal(p.entries, 0);
+	return rc;
 }
 
 /* The TBSCertList inside a CertificateList's DER. */
@@ -371,6 +381,7 @@ check_crl(struct fx *f, const uint8_t *der, size_t len, struct row *rows,
 		if (rows[i].reason != CERTA_REASON_NONE)
 			want++;
 	}
+	assert_int_equal(f->entries, want);
 	revs = X509_CRL_get_REVOKED(crl);
 	if (want == 0) {
 		/* §5.1.2.6: absent, not an empty SEQUENCE. */
@@ -398,7 +409,7 @@ check_crl(struct fx *f, const uint8_t *der, size_t len, struct row *rows,
 		reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, &crit,
 		    NULL);
 		/* §5.3.1: unspecified (0) is omitted; so is removeFromCRL. */
-		if (rows[j].reason == 0 || rows[j].reason == 8) {
+		if (rows[j].reason == 0) {
 			assert_null(reason);
 			assert_int_equal(X509_REVOKED_get_ext_count(rev), 0);
 		} else {
@@ -422,7 +433,8 @@ make_rows(struct fx *f, size_t n)
 		"7fffffffffffffffffffffffffffffffffffffff",
 		"ffffffffffffffffffffffffffffffffffffffff",
 	};
-	static const int reasons[] = { 0, 1, 2, 3, 4, 5, 6, 8, 9, 10 };
+	/* Every reason the store accepts (6 and 8 are not permanent). */
+	static const int reasons[] = { 0, 1, 2, 3, 4, 5, 9, 10 };
 	struct certa_err	 err = { 0 };
 	struct row		*rows;
 	size_t			 i;
@@ -435,8 +447,8 @@ make_rows(struct fx *f, size_t n)
 			    edge[i]);
 		else
 			random_serial(rows[i].serial);
-		/* Bursts of one second, to use the time cache, and gaps. */
-		rows[i].revoked_at = NOW - (int64_t)(i / 3) * 7;
+		/* Bursts of one second, and gaps across days and years. */
+		rows[i].revoked_at = NOW - (int64_t)(i / 3) * 7919;
 		rows[i].reason = i % 4 == 3 ? CERTA_REASON_NONE :
 		    reasons[i % (sizeof(reasons) / sizeof(reasons[0]))];
 		add_row(f, f->ca_id, &rows[i]);
@@ -663,7 +675,7 @@ test_crl_times(void **state)
 {
 	struct fx		*f = *state;
 	struct certa_err	 err = { 0 };
-	struct row		 r[2];
+	struct row		 r[4];
 	const int64_t		 y2049_end = 2524607999;	/* 2049-12-31 */
 	const int64_t		 y2050 = 2524608000;
 	uint8_t			*der = NULL;
@@ -680,21 +692,28 @@ test_crl_times(void **state)
 	snprintf(r[1].serial, sizeof(r[1].serial), "a2");
 	r[1].revoked_at = y2050 + 5;
 	r[1].reason = 0;
-	add_row(f, f->ca_id, &r[0]);
-	add_row(f, f->ca_id, &r[1]);
+	/* Before 1970: day arithmetic on negative times. */
+	snprintf(r[2].serial, sizeof(r[2].serial), "a3");
+	r[2].revoked_at = -1;			/* 1969-12-31T23:59:59Z */
+	r[2].reason = 1;
+	snprintf(r[3].serial, sizeof(r[3].serial), "a4");
+	r[3].revoked_at = -631152000 + 3661;	/* 1950-01-01T01:01:01Z */
+	r[3].reason = 1;
+	for (i = 0; i < 4; i++)
+		add_row(f, f->ca_id, &r[i]);
 	ok(build(f, f->ca_id, y2049_end, y2050 + DAY, &der, &len, &err), &err);
-	crl = check_crl(f, der, len, r, 2, y2049_end, y2050 + DAY);
+	crl = check_crl(f, der, len, r, 4, y2049_end, y2050 + DAY);
 	assert_int_equal(ASN1_STRING_type(X509_CRL_get0_lastUpdate(crl)),
 	    V_ASN1_UTCTIME);
 	assert_int_equal(ASN1_STRING_type(X509_CRL_get0_nextUpdate(crl)),
 	    V_ASN1_GENERALIZEDTIME);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 4; i++) {
 		rev = sk_X509_REVOKED_value(X509_CRL_get_REVOKED(crl), i);
 		assert_non_null(hex = certa_serial_hex(
 		    X509_REVOKED_get0_serialNumber(rev)));
 		assert_int_equal(ASN1_STRING_type(
 		    X509_REVOKED_get0_revocationDate(rev)),
-		    strcmp(hex, "a1") == 0 ? V_ASN1_UTCTIME :
+		    strcmp(hex, "a2") != 0 ? V_ASN1_UTCTIME :
 		    V_ASN1_GENERALIZEDTIME);
 		free(hex);
 	}
@@ -718,6 +737,91 @@ test_crl_many(void **state)
 	assert_true(len > 256 * 1024);
 	X509_CRL_free(check_crl(f, der, len, rows, n, NOW, NOW + DAY));
 	free(der);
+	free(rows);
+}
+
+/*
+ * Fault injection (STYLE §11): the Nth libcrypto allocation fails.  Only
+ * OpenSSL's allocations go through the hook (CRYPTO_set_mem_functions,
+ * first thing in main); fail_at 0 means "off".
+ */
+static long	fail_at, alloc_count;
+static bool	fault_fired;
+
+static bool
+fault_now(void)
+{
+	if (fail_at == 0 || ++alloc_count != fail_at)
+		return false;
+	fault_fired = true;
+	return true;
+}
+
+static void *
+fault_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return fault_now() ? NULL : malloc(n);
+}
+
+static void *
+fault_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return fault_now() ? NULL : realloc(p, n);
+}
+
+static void
+fault_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+static void
+test_crl_alloc_faults(void **state)
+{
+	struct fx		*f = *state;
+	struct certa_err	 err = { 0 };
+	struct row		*rows;
+	uint8_t			*der = NULL;
+	size_t			 len = 0;
+	long			 n, failures = 0;
+	certa_rc		 rc;
+
+	rows = make_rows(f, 25);
+	/* Warm up OpenSSL's one-time initialisation first. */
+	ok(build(f, f->ca_id, NOW, NOW + DAY, &der, &len, &err), &err);
+	free(der);
+	for (n = 1; n < 100000; n++) {
+		certa_err_clear(&err);
+		der = (uint8_t *)&len;
+		len = 1;
+		alloc_count = 0;
+		fault_fired = false;
+		fail_at = n;
+		rc = build(f, f->ca_id, NOW, NOW + DAY, &der, &len, &err);
+		fail_at = 0;
+		ERR_clear_error();
+		if (rc == CERTA_OK) {
+			X509_CRL_free(check_crl(f, der, len, rows, 25, NOW,
+			    NOW + DAY));
+			free(der);
+			if (!fault_fired)
+				break;	/* every allocation has been failed */
+			continue;	/* a failure OpenSSL recovered from */
+		}
+		failures++;
+		assert_true(fault_fired);
+		assert_null(der);
+		assert_int_equal(len, 0);
+	}
+	assert_true(n < 100000);
+	assert_true(failures > 10);
+	print_message("%ld allocations, %ld failed builds\n", n - 1, failures);
 	free(rows);
 }
 
@@ -807,7 +911,15 @@ main(void)
 		    setup_p256, teardown),
 		cmocka_unit_test_setup_teardown(test_crl_openssl_cli,
 		    setup_rsa, teardown),
+		cmocka_unit_test_setup_teardown(test_crl_alloc_faults,
+		    setup_p256, teardown),
+		cmocka_unit_test_setup_teardown(test_crl_alloc_faults,
+		    setup_ed25519, teardown),
 	};
 
+	/* Before any libcrypto allocation. */
+	if (!CRYPTO_set_mem_functions(fault_malloc, fault_realloc,
+	    fault_free))
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
