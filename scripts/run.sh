@@ -16,7 +16,7 @@ fi
 	"$CERTA" --dir "$DIR" app create --org demo client >/dev/null
 mkdir -p "$DEMO"
 chmod 700 "$DEMO"
-stamp=$(date +%Y%m%d%H%M%S)
+stamp=$(date +%Y%m%d%H%M%S)-$$
 for type in transport signing encryption; do
 	key="$DEMO/$type-$stamp.key"
 	"$CERTA" csr --key ec:P-256 --subject "CN=demo-$type,O=demo" \
