@@ -56,17 +56,22 @@ out:
 }
 
 certa_rc
-certa_audit_append(struct certa_store *st, const char *actor,
-    const char *action, const char *object, const char *outcome,
-    const char *details, struct certa_err *err)
+certa_audit_append_chain(struct certa_store *st,
+    struct certa_audit_chain *chain, const char *actor, const char *action,
+    const char *object, const char *outcome, const char *details,
+    struct certa_err *err)
 {
 	struct certa_audit_rec	 r;
-	int64_t			 last = 0;
 	certa_rc		 rc = CERTA_OK;
 
+	if (!chain->loaded) {
+		CERTA_TRY(certa_store_audit_last(st, &chain->seq, chain->hash,
+		    err));
+		chain->loaded = true;
+	}
 	memset(&r, 0, sizeof(r));
-	CERTA_TRY(certa_store_audit_last(st, &last, r.prev_hash, err));
-	r.seq = last + 1;
+	memcpy(r.prev_hash, chain->hash, sizeof(r.prev_hash));
+	r.seq = chain->seq + 1;
 	r.time = certa_now();
 	r.actor = (char *)(actor ? actor : "unknown");
 	r.action = (char *)action;
@@ -75,8 +80,21 @@ certa_audit_append(struct certa_store *st, const char *actor,
 	r.details = (char *)details;
 	certa_audit_hash(&r, r.hash);
 	CERTA_TRY(certa_store_audit_append(st, &r, err));
+	chain->seq = r.seq;
+	memcpy(chain->hash, r.hash, sizeof(chain->hash));
 out:
 	return rc;
+}
+
+certa_rc
+certa_audit_append(struct certa_store *st, const char *actor,
+    const char *action, const char *object, const char *outcome,
+    const char *details, struct certa_err *err)
+{
+	struct certa_audit_chain chain = { false, 0, "" };
+
+	return certa_audit_append_chain(st, &chain, actor, action, object,
+	    outcome, details, err);
 }
 
 struct walk {

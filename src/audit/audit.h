@@ -7,6 +7,9 @@
 #ifndef CERTA_AUDIT_H
 #define CERTA_AUDIT_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <certa/err.h>
 #include <certa/store.h>
 
@@ -17,6 +20,22 @@
 CERTA_MUST_USE certa_rc certa_audit_append(struct certa_store *st,
     const char *actor, const char *action, const char *object,
     const char *outcome, const char *details, struct certa_err *err);
+
+/*
+ * The head of the chain, carried across appends inside one transaction so
+ * that a batch does not re-read the last record each time.  Zero it to
+ * start; it loads itself on first use.  Invalid after a rollback.
+ */
+struct certa_audit_chain {
+	bool		 loaded;
+	int64_t		 seq;
+	char		 hash[65];
+};
+
+CERTA_MUST_USE certa_rc certa_audit_append_chain(struct certa_store *st,
+    struct certa_audit_chain *chain, const char *actor, const char *action,
+    const char *object, const char *outcome, const char *details,
+    struct certa_err *err);
 
 /* Walk the chain; *bad_seq = first record that does not verify, or 0. */
 CERTA_MUST_USE certa_rc certa_audit_check(struct certa_store *st,

@@ -15,6 +15,8 @@
  * at any point leaves either nothing (rolled back) or complete rows.  If
  * any signature fails in C, the chunk is rolled back and replayed without
  * the failed request: no row ever stays reserved without its certificate.
+ * Phase A of chunk k+1 runs on the worker threads while one thread does
+ * phase D of chunk k, so the store's single writer and the cores overlap.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -60,6 +62,8 @@ struct batch {
 	size_t			 n;
 	atomic_size_t		 next;
 	certa_rc		 (*fn)(struct batch *, struct job *);
+	pthread_t		 th[ISSUE_MAX_THREADS];
+	size_t			 started;
 };
 
 static void
@@ -323,23 +327,39 @@ nthreads(void)
 	return n > ISSUE_MAX_THREADS ? ISSUE_MAX_THREADS : (size_t)n;
 }
 
-/* Run fn over every ok job on up to nthreads() threads. */
+/* Start fn over every ok job of b on nthreads() threads; see run_wait. */
 static void
-parallel(struct batch *b, certa_rc (*fn)(struct batch *, struct job *))
+run_start(struct batch *b, certa_rc (*fn)(struct batch *, struct job *))
 {
-	pthread_t	 th[ISSUE_MAX_THREADS];
-	size_t		 i, nt = nthreads(), started = 0;
+	size_t	i, nt = nthreads();
 
 	b->fn = fn;
+	b->started = 0;
 	atomic_store(&b->next, 0);
 	if (nt > b->n)
 		nt = b->n;
-	for (i = 1; i < nt; i++)
-		if (pthread_create(&th[started], NULL, worker, b) == 0)
-			started++;
+	for (i = 0; i < nt; i++)
+		if (pthread_create(&b->th[b->started], NULL, worker, b) == 0)
+			b->started++;
+}
+
+/* Wait for run_start's threads; the caller helps with what is left. */
+static void
+run_wait(struct batch *b)
+{
+	size_t	i;
+
 	worker(b);
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	for (i = 0; i < b->started; i++)
+		pthread_join(b->th[i], NULL);
+	b->started = 0;
+}
+
+static void
+parallel(struct batch *b, certa_rc (*fn)(struct batch *, struct job *))
+{
+	run_start(b, fn);
+	run_wait(b);
 }
 
 static void
@@ -379,21 +399,24 @@ out:
 	return rc;
 }
 
-/* Phases B-D for one chunk; see HOW IT WORKS. */
+/*
+ * Phases B and C: BEGIN, reserve every row, sign every certificate.
+ * Returns with the transaction open and every ok job signed, replaying the
+ * chunk without any request whose reservation or signature failed.
+ */
 static certa_rc
-commit_chunk(struct batch *b, struct certa_err *err)
+reserve_and_sign(struct batch *b, struct certa_err *err)
 {
 	struct certa_ctx	*c = b->ctx;
 	size_t			 i;
 	bool			 tx = false, replay;
-	char			 obj[64];
 	certa_rc		 rc = CERTA_OK;
 
 	do {
 		replay = false;
 		CERTA_TRY(certa_store_begin(c->store, err));
 		tx = true;
-		for (i = 0; i < b->n; i++) {
+		for (i = 0; i < b->n && !replay; i++) {
 			struct certa_err e;
 
 			if (!b->jobs[i].ok)
@@ -408,69 +431,78 @@ commit_chunk(struct batch *b, struct certa_err *err)
 			if (rc != CERTA_OK) {
 				/* e.g. an unknown app id: this job only */
 				job_fail(&b->jobs[i], rc, &e);
-				certa_store_rollback(c->store);
-				tx = false;
 				replay = true;
-				rc = CERTA_OK;
-				break;
 			}
+			rc = CERTA_OK;
 		}
-		if (replay)
-			continue;
-		parallel(b, sign);
-		for (i = 0; i < b->n; i++)
-			if (b->jobs[i].rec.id != 0 && !b->jobs[i].ok)
-				replay = true;
+		if (!replay) {
+			parallel(b, sign);
+			for (i = 0; i < b->n; i++)
+				if (b->jobs[i].rec.id != 0 && !b->jobs[i].ok)
+					replay = true;
+		}
 		if (replay) {
 			certa_store_rollback(c->store);
 			tx = false;
 			for (i = 0; i < b->n; i++)
 				b->jobs[i].rec.id = 0;
-			continue;
 		}
-		for (i = 0; i < b->n; i++) {
-			struct job *j = &b->jobs[i];
-
-			if (!j->ok)
-				continue;
-			CERTA_TRY(certa_store_cert_finish(c->store, j->rec.id,
-			    j->der, j->der_len, j->fp, err));
-			snprintf(obj, sizeof(obj), "cert:%" PRId64, j->rec.id);
-			CERTA_TRY(certa_audit_append(c->store, c->actor,
-			    "cert.issue", obj, "ok", NULL, err));
-		}
-		CERTA_TRY(certa_store_commit(c->store, err));
-		tx = false;
 	} while (replay);
+	tx = false;	/* handed to finish_and_commit */
 out:
 	if (tx)
 		certa_store_rollback(c->store);
 	return rc;
 }
 
+/* Phase D: attach DER, append audit records, COMMIT; or roll back. */
 static certa_rc
-issue_chunk(struct certa_ctx *c, const char *pass,
-    const struct certa_issue_req *reqs, struct certa_issue_result *res,
-    size_t n, struct certa_err *err)
+finish_and_commit(struct batch *b, struct certa_err *err)
 {
-	struct job	 jobs[ISSUE_CHUNK];
-	struct batch	 b;
-	size_t		 i;
-	certa_rc	 rc = CERTA_OK;
+	struct certa_ctx		*c = b->ctx;
+	struct certa_audit_chain	 chain = { false, 0, "" };
+	char				 obj[64];
+	size_t				 i;
+	certa_rc			 rc = CERTA_OK;
+
+	for (i = 0; i < b->n; i++) {
+		struct job *j = &b->jobs[i];
+
+		if (!j->ok)
+			continue;
+		CERTA_TRY(certa_store_cert_finish(c->store, j->rec.id, j->der,
+		    j->der_len, j->fp, err));
+		snprintf(obj, sizeof(obj), "cert:%" PRId64, j->rec.id);
+		CERTA_TRY(certa_audit_append_chain(c->store, &chain, c->actor,
+		    "cert.issue", obj, "ok", NULL, err));
+	}
+	CERTA_TRY(certa_store_commit(c->store, err));
+out:
+	if (rc != CERTA_OK)
+		certa_store_rollback(c->store);
+	return rc;
+}
+
+/* Set up a chunk: jobs for reqs[0..n), profiles looked up. */
+static void
+chunk_setup(struct batch *b, struct certa_ctx *c, const char *pass,
+    struct job *jobs, const struct certa_issue_req *reqs,
+    struct certa_issue_result *res, size_t n)
+{
+	size_t	i;
 
 	memset(jobs, 0, sizeof(jobs[0]) * n);
-	memset(&b, 0, sizeof(b));
-	b.ctx = c;
-	b.pass = pass;
-	b.jobs = jobs;
-	b.n = n;
+	b->ctx = c;
+	b->pass = pass;
+	b->jobs = jobs;
+	b->n = n;
 	for (i = 0; i < n; i++) {
-		struct certa_err e;
+		struct certa_err	e;
+		certa_rc		rc;
 
 		certa_err_clear(&e);
 		jobs[i].req = &reqs[i];
 		jobs[i].res = &res[i];
-		memset(&res[i], 0, sizeof(res[i]));
 		jobs[i].ok = true;
 		if (reqs[i].type == NULL)
 			job_fail(&jobs[i], certa_err_set(&e, CERTA_E_INVAL,
@@ -478,50 +510,64 @@ issue_chunk(struct certa_ctx *c, const char *pass,
 		else if ((rc = certa_profiles_find(&c->profiles, reqs[i].type,
 		    &jobs[i].profile, &e)) != CERTA_OK)
 			job_fail(&jobs[i], rc, &e);
-		rc = CERTA_OK;
 	}
-	parallel(&b, prepare);
-	CERTA_TRY(commit_chunk(&b, err));
-	/* Committed: now the caller may see the certificates. */
-	for (i = 0; i < n; i++) {
-		struct job *j = &jobs[i];
+}
+
+/* After the commit: hand the committed records to the caller. */
+static void
+chunk_results(struct batch *b, certa_rc rc, const struct certa_err *cerr)
+{
+	size_t	i;
+
+	for (i = 0; i < b->n; i++) {
+		struct job		*j = &b->jobs[i];
+		struct certa_err	 e;
+		certa_rc		 grc;
 
 		if (!j->ok)
 			continue;
-		res[i].rc = CERTA_OK;
-		rc = certa_store_cert_get(c->store, j->rec.id, &res[i].rec, err);
 		if (rc != CERTA_OK) {
-			res[i].rc = rc;
-			if (err != NULL)
-				res[i].err = *err;
-			certa_err_clear(err);
-			rc = CERTA_OK;
+			j->res->rc = rc;
+			if (cerr != NULL)
+				j->res->err = *cerr;
+			continue;
 		}
+		certa_err_clear(&e);
+		grc = certa_store_cert_get(b->ctx->store, j->rec.id,
+		    &j->res->rec, &e);
+		j->res->rc = grc;
+		if (grc != CERTA_OK)
+			j->res->err = e;
 	}
-out:
-	if (rc != CERTA_OK) {
-		for (i = 0; i < n; i++)
-			if (jobs[i].ok) {
-				res[i].rc = rc;
-				if (err != NULL)
-					res[i].err = *err;
-			}
-	}
-	for (i = 0; i < n; i++)
-		job_clear(&jobs[i]);
-	return rc;
 }
 
+static void
+chunk_clear(struct batch *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->n; i++)
+		job_clear(&b->jobs[i]);
+	b->n = 0;
+}
+
+/*
+ * The pipeline: while one thread reserves, finishes and commits chunk k,
+ * the worker threads already prepare chunk k+1 (double-buffered jobs).
+ */
 certa_rc
 certa_issue_batch(struct certa_ctx *c, const struct certa_issue_req *reqs,
     size_t n, struct certa_issue_result *res, struct certa_err *err)
 {
 	char		*pass = NULL;
-	size_t		 off, i, len;
+	struct job	*jobs[2] = { NULL, NULL };
+	struct batch	 b[2];
+	size_t		 off, len, next_len, i, cur = 0;
 	bool		 keygen = false;
 	certa_rc	 rc = CERTA_OK;
 
 	memset(res, 0, n * sizeof(*res));
+	memset(b, 0, sizeof(b));
 	CERTA_TRY(certa_ctx_load_profiles(c, err));
 	CERTA_TRY(certa_ctx_load_signer(c, err));
 	for (i = 0; i < n; i++)
@@ -529,20 +575,48 @@ certa_issue_batch(struct certa_ctx *c, const struct certa_issue_req *reqs,
 	/* Server-generated client keys are stored encrypted (invariant 5). */
 	if (keygen)
 		CERTA_TRY(certa_ctx_passphrase(c->dir, c->pass_file, &pass, err));
-	for (off = 0; off < n; off += len) {
-		len = n - off < ISSUE_CHUNK ? n - off : ISSUE_CHUNK;
-		rc = issue_chunk(c, pass, reqs + off, res + off, len, err);
-		if (rc == CERTA_E_STORE || rc == CERTA_E_AGAIN) {
+	CERTA_CHECK((jobs[0] = calloc(ISSUE_CHUNK, sizeof(struct job))) !=
+	    NULL && (jobs[1] = calloc(ISSUE_CHUNK, sizeof(struct job))) !=
+	    NULL, CERTA_E_NOMEM, "oom");
+	if (n == 0)
+		goto out;
+
+	len = n < ISSUE_CHUNK ? n : ISSUE_CHUNK;
+	chunk_setup(&b[0], c, pass, jobs[0], reqs, res, len);
+	parallel(&b[0], prepare);
+	for (off = 0; off < n; off += len, len = next_len, cur ^= 1) {
+		struct batch		*now = &b[cur], *nxt = &b[cur ^ 1];
+		struct certa_err	 e;
+		certa_rc		 crc;
+
+		certa_err_clear(&e);
+		crc = reserve_and_sign(now, &e);
+		/* Prepare the next chunk while this one is committed. */
+		next_len = n - off - len < ISSUE_CHUNK ? n - off - len :
+		    ISSUE_CHUNK;
+		if (next_len > 0) {
+			chunk_setup(nxt, c, pass, jobs[cur ^ 1], reqs + off +
+			    len, res + off + len, next_len);
+			run_start(nxt, prepare);
+		}
+		if (crc == CERTA_OK)
+			crc = finish_and_commit(now, &e);
+		chunk_results(now, crc, &e);
+		chunk_clear(now);
+		if (next_len > 0)
+			run_wait(nxt);
+		if (crc == CERTA_E_STORE || crc == CERTA_E_AGAIN) {
 			/* Later chunks would fail alike: report them too. */
+			rc = crc;
+			if (err != NULL)
+				*err = e;
 			for (i = off + len; i < n; i++) {
-				memset(&res[i], 0, sizeof(res[i]));
-				res[i].rc = rc;
-				if (err != NULL)
-					res[i].err = *err;
+				res[i].rc = crc;
+				res[i].err = e;
 			}
+			chunk_clear(nxt);
 			goto out;
 		}
-		rc = CERTA_OK;
 	}
 out:
 	if (rc != CERTA_OK) {
@@ -553,6 +627,8 @@ out:
 					res[i].err = *err;
 			}
 	}
+	free(jobs[0]);
+	free(jobs[1]);
 	if (pass != NULL)
 		certa_free_secret(pass, strlen(pass) + 1);
 	return rc;
