@@ -186,8 +186,22 @@ CERTA_MUST_USE certa_rc certa_verify_cert(struct certa_ctx *,
     const uint8_t *data, size_t len, int64_t at, struct certa_verdict *out,
     struct certa_err *err);
 
-/* Audit log: verify the hash chain; *bad_seq = first bad record or 0. */
+/*
+ * Audit log: verify the hash chain; *bad_seq = first bad record or 0.  The
+ * chain proves order and content; only a head recorded elsewhere proves
+ * that no newest records were cut off (see certa_audit_check_head).
+ */
 CERTA_MUST_USE certa_rc certa_audit_verify(struct certa_ctx *,
     int64_t *bad_seq, int64_t *count, struct certa_err *err);
+
+/* The newest record's seq and hash (0 and "" for an empty log). */
+CERTA_MUST_USE certa_rc certa_audit_head(struct certa_ctx *, int64_t *seq,
+    char hash[65], struct certa_err *err);
+/*
+ * Is record seq still there with this hash?  CONFLICT naming what differs
+ * (missing: the log was cut; other hash: rewritten).
+ */
+CERTA_MUST_USE certa_rc certa_audit_check_head(struct certa_ctx *,
+    int64_t seq, const char *hash, struct certa_err *err);
 
 #endif

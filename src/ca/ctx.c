@@ -378,7 +378,8 @@ certa_app_resolve(struct certa_ctx *c, const char *ref,
 		certa_err_clear(err);
 	CERTA_CHECK(rc != CERTA_E_NOTFOUND, CERTA_E_NOTFOUND,
 	    "no application '%s'", ref);
-	CERTA_CHECK(rc != CERTA_E_CONFLICT, CERTA_E_CONFLICT,
+	/* An ambiguous reference is the caller's to fix: bad input. */
+	CERTA_CHECK(rc != CERTA_E_CONFLICT, CERTA_E_INVAL,
 	    "application name '%s' exists in several organisations: write "
 	    "ORG/%s", ref, ref);
 out:
@@ -406,6 +407,56 @@ certa_cert_resolve(struct certa_ctx *c, const char *ref,
 	    "no certificate '%s'", ref);
 	CERTA_CHECK(rc != CERTA_E_PARSE, CERTA_E_PARSE, "'%s' is neither a "
 	    "certificate id nor a hex serial", ref);
+out:
+	return rc;
+}
+
+certa_rc
+certa_audit_head(struct certa_ctx *c, int64_t *seq, char hash[65],
+    struct certa_err *err)
+{
+	return certa_store_audit_last(c->store, seq, hash, err);
+}
+
+struct head_find {
+	int64_t		 seq;
+	bool		 found;
+	char		 hash[65];
+};
+
+static certa_rc
+head_find_one(const struct certa_audit_rec *r, void *arg)
+{
+	struct head_find	*h = arg;
+
+	if (r->seq == h->seq) {
+		h->found = true;
+		memcpy(h->hash, r->hash, sizeof(h->hash));
+	}
+	return CERTA_E_NOTFOUND;	/* one record is enough: stop */
+}
+
+certa_rc
+certa_audit_check_head(struct certa_ctx *c, int64_t seq, const char *hash,
+    struct certa_err *err)
+{
+	struct head_find	 h;
+	certa_rc		 rc = CERTA_OK, wrc;
+
+	memset(&h, 0, sizeof(h));
+	h.seq = seq;
+	CERTA_CHECK(seq > 0, CERTA_E_INVAL, "audit head sequence must be "
+	    "positive");
+	wrc = certa_store_audit_each(c->store, seq - 1, head_find_one, &h, err);
+	if (wrc == CERTA_E_NOTFOUND)
+		certa_err_clear(err);
+	else
+		CERTA_TRY(wrc);
+	CERTA_CHECK(h.found, CERTA_E_CONFLICT, "audit record %lld is missing: "
+	    "the log was cut short", (long long)seq);
+	CERTA_CHECK(strcasecmp(h.hash, hash) == 0, CERTA_E_CONFLICT,
+	    "audit record %lld has another hash than the recorded head: the "
+	    "log was rewritten", (long long)seq);
 out:
 	return rc;
 }

@@ -94,7 +94,7 @@ certa_cert_export(struct certa_ctx *c, const struct certa_cert_rec *rec,
 	}
 	if (key != NULL)
 		CERTA_CHECK(X509_check_private_key(x, key) == 1,
-		    CERTA_E_CONFLICT, "the key does not match certificate %lld",
+		    CERTA_E_INVAL, "the key does not match certificate %lld",
 		    (long long)rec->id);
 	if (o->chain)
 		CERTA_TRY(ca_chain(c, true, chain, err));

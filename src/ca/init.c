@@ -195,7 +195,7 @@ load_import(const struct certa_init_opts *o, struct made_ca *m,
 	CERTA_TRY(certa_key_from_pem(NULL, NULL, (char *)data, len, pass,
 	    &m->key, err));
 	CERTA_CHECK(X509_check_private_key(m->cert, m->key) == 1,
-	    CERTA_E_CONFLICT, "the key in '%s' does not match '%s'",
+	    CERTA_E_INVAL, "the key in '%s' does not match '%s'",
 	    o->import_key, o->import_cert);
 out:
 	if (data != NULL)
@@ -237,6 +237,11 @@ certa_init(const struct certa_init_opts *o, char **created_pass,
 	CERTA_CHECK(strlen(base) < 900, CERTA_E_PARSE, "--base-url too long");
 
 	/* Everything that can fail on input is checked before writing. */
+	CERTA_CHECK(strcmp(spec, "ec:P-256") == 0 || strcmp(spec, "ec:P-384") ==
+	    0 || strcmp(spec, "ed25519") == 0 || strcmp(spec, "rsa:3072") == 0 ||
+	    strcmp(spec, "rsa:4096") == 0, CERTA_E_PARSE, "'%s' is not a CA key "
+	    "type (use ec:P-256, ec:P-384, ed25519, rsa:3072 or rsa:4096)",
+	    spec);
 	if (o->import_cert != NULL) {
 		CERTA_TRY(load_import(o, &iss, err));
 	} else {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Option parsing, errors, output helpers of the certa CLI. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -166,6 +167,16 @@ cli_user(void)
 }
 
 int
+cli_readable(const char *what, const char *path)
+{
+	if (path == NULL || access(path, R_OK) == 0)
+		return 0;
+	fprintf(stderr, "certa: error: cannot read %s '%s': %s\n", what, path,
+	    strerror(errno));
+	return CLI_EXIT_USAGE;
+}
+
+int
 cli_open(struct certa_ctx **out)
 {
 	struct certa_err	 err;
@@ -263,17 +274,25 @@ cli_cert_status(const struct certa_cert_rec *r)
 }
 
 json_t *
+cli_json_id(int64_t id)
+{
+	char	buf[24];
+
+	if (id == 0)
+		return json_null();
+	snprintf(buf, sizeof(buf), "%" PRId64, id);
+	return json_string(buf);
+}
+
+json_t *
 cli_cert_json(const struct certa_cert_rec *r, bool pem)
 {
 	json_t	*o = json_object();
-	char	 id[24];
 
-	snprintf(id, sizeof(id), "%" PRId64, r->id);
-	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "id", cli_json_id(r->id));
 	json_object_set_new(o, "serial", json_string(r->serial));
 	json_object_set_new(o, "type", json_string(r->type));
-	json_object_set_new(o, "application", r->app_id ?
-	    json_integer(r->app_id) : json_null());
+	json_object_set_new(o, "application", cli_json_id(r->app_id));
 	json_object_set_new(o, "status", json_string(cli_cert_status(r)));
 	json_object_set_new(o, "subject", json_string(r->subject));
 	json_object_set_new(o, "sans", r->sans ? json_string(r->sans) :
@@ -289,8 +308,7 @@ cli_cert_json(const struct certa_cert_rec *r, bool pem)
 	}
 	json_object_set_new(o, "fingerprint_sha256",
 	    json_string(r->fingerprint));
-	json_object_set_new(o, "predecessor", r->predecessor_id ?
-	    json_integer(r->predecessor_id) : json_null());
+	json_object_set_new(o, "predecessor", cli_json_id(r->predecessor_id));
 	json_object_set_new(o, "server_generated_key",
 	    json_boolean(r->key_pem != NULL));
 	if (pem && r->der != NULL) {
@@ -305,8 +323,8 @@ cli_cert_json(const struct certa_cert_rec *r, bool pem)
 json_t *
 cli_app_json(const struct certa_app_rec *r)
 {
-	return json_pack("{s:I, s:s, s:I, s:s, s:o}", "id", (json_int_t)r->id,
-	    "name", r->name, "organisation_id", (json_int_t)r->org_id,
+	return json_pack("{s:o, s:s, s:o, s:s, s:o}", "id", cli_json_id(r->id),
+	    "name", r->name, "organisation_id", cli_json_id(r->org_id),
 	    "organisation", r->org_name ? r->org_name : "",
 	    "created_at", cli_json_time(r->created_at));
 }
@@ -314,6 +332,6 @@ cli_app_json(const struct certa_app_rec *r)
 json_t *
 cli_org_json(const struct certa_org_rec *r)
 {
-	return json_pack("{s:I, s:s, s:o}", "id", (json_int_t)r->id,
+	return json_pack("{s:o, s:s, s:o}", "id", cli_json_id(r->id),
 	    "name", r->name, "created_at", cli_json_time(r->created_at));
 }

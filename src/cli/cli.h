@@ -68,6 +68,12 @@ int		 cli_open(struct certa_ctx **out);
 /* Write data to path ("-" or NULL = stdout); prints the error. */
 int		 cli_write(const char *path, const void *data, size_t len,
 		    int mode);
+/*
+ * A file named on the command line must be readable: else print
+ * "certa: error: cannot read WHAT 'PATH': reason" and return
+ * CLI_EXIT_USAGE (bad input), before anything is done.  0 if readable.
+ */
+int		 cli_readable(const char *what, const char *path);
 /* Read a password/passphrase file; prints the error. */
 int		 cli_read_pass(const char *path, char **out);
 void		 cli_free_pass(char *p);
@@ -78,6 +84,8 @@ json_t		*cli_json_time(int64_t t);
 /* Durations and times; print the error. */
 int		 cli_duration(const char *s, int64_t *out);
 
+/* An id as a JSON string (ids are opaque strings); null for 0. */
+json_t		*cli_json_id(int64_t id);
 json_t		*cli_cert_json(const struct certa_cert_rec *r, bool pem);
 json_t		*cli_app_json(const struct certa_app_rec *r);
 json_t		*cli_org_json(const struct certa_org_rec *r);

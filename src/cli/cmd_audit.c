@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 
 #define AUDIT_USAGE "certa audit list [--since SEQ] [--json] | certa audit " \
-	"verify"
+	"verify [--head SEQ:HASH]"
 
 static certa_rc
 row(const struct certa_audit_rec *r, void *arg)
@@ -47,12 +47,14 @@ cmd_audit(int argc, char **argv)
 {
 	static const struct cli_opt spec[] = {
 		{ "json", false, false }, { "since", true, false },
-		{ NULL, 0, 0 } };
+		{ "head", true, false }, { NULL, 0, 0 } };
 	struct cli_args		 a;
 	struct certa_ctx	*ctx = NULL;
 	struct certa_err	 err;
 	bool			 json;
-	int64_t			 since = 0, bad = 0, count = 0;
+	int64_t			 since = 0, bad = 0, count = 0, hseq = 0;
+	char			 hash[65];
+	const char		*head = NULL;
 	certa_rc		 rc = CERTA_OK;
 	int			 ec;
 
@@ -69,6 +71,15 @@ cmd_audit(int argc, char **argv)
 			return cli_usage(AUDIT_USAGE, "--since takes a "
 			    "sequence number");
 	}
+	if ((head = cli_opt(&a, "head")) != NULL) {
+		char *end;
+
+		hseq = strtoll(head, &end, 10);
+		if (*end != ':' || hseq <= 0 || strlen(end + 1) != 64)
+			return cli_usage(AUDIT_USAGE, "--head takes SEQ:HASH as "
+			    "printed by 'certa audit verify'");
+		head = end + 1;
+	}
 	if ((ec = cli_open(&ctx)) != 0)
 		return ec;
 	certa_err_clear(&err);
@@ -81,9 +92,16 @@ cmd_audit(int argc, char **argv)
 			fprintf(stderr, "certa: audit log broken at record %"
 			    PRId64 ": edited, removed or reordered\n", bad);
 			ec = CLI_EXIT_FAIL;
-		} else if (rc == CERTA_OK) {
-			printf("audit log intact: %" PRId64 " records\n",
-			    count);
+		} else if (rc == CERTA_OK && head != NULL &&
+		    (rc = certa_audit_check_head(ctx, hseq, head, &err)) !=
+		    CERTA_OK) {
+			/* reported below */
+		} else if (rc == CERTA_OK &&
+		    (rc = certa_audit_head(ctx, &hseq, hash, &err)) ==
+		    CERTA_OK) {
+			/* Keep the head elsewhere: it proves nothing was cut. */
+			printf("audit log intact: %" PRId64 " records; head %"
+			    PRId64 ":%s\n", count, hseq, hash);
 		}
 	} else {
 		ec = cli_usage(AUDIT_USAGE, "unknown audit command '%s'",

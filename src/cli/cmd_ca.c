@@ -56,6 +56,10 @@ cmd_init(int argc, char **argv)
 	if (cli_opt(&a, "validity") &&
 	    (ec = cli_duration(cli_opt(&a, "validity"), &o.validity)) != 0)
 		return ec;
+	/* Files named on the command line: unreadable is bad input. */
+	if ((ec = cli_readable("CA certificate", o.import_cert)) != 0 ||
+	    (ec = cli_readable("CA key", o.import_key)) != 0)
+		return ec;
 	snprintf(actor, sizeof(actor), "cli:%s", cli_user());
 	o.actor = actor;
 	certa_err_clear(&err);
@@ -95,8 +99,8 @@ ca_row(const struct certa_ca_rec *r, void *arg)
 		return rc;
 	if (l->json) {
 		json_array_append_new(l->arr, json_pack(
-		    "{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:b}",
-		    "id", (json_int_t)r->id, "name", r->name, "role", r->role,
+		    "{s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:b}",
+		    "id", cli_json_id(r->id), "name", r->name, "role", r->role,
 		    "status", r->status, "subject", info.subject,
 		    "issuer", info.issuer,
 		    "not_before", cli_json_time(info.not_before),

@@ -612,7 +612,8 @@ cert_export(struct certa_ctx *ctx, const struct cli_args *a,
 		rc = certa_file_read(cli_opt(a, "key"), CERTA_MAX_INPUT_FILE,
 		    &key, &klen, &err);
 		if (rc != CERTA_OK) {
-			ec = cli_fail(rc, &err);
+			ec = cli_fail(rc == CERTA_E_IO ? CERTA_E_PARSE : rc,
+			    &err);
 			goto out;
 		}
 	}

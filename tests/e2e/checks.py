@@ -1,0 +1,79 @@
+"""Checks shared by the e2e tests on top of harness.CertaTest: every
+certa run is screened for crashes and sanitizer reports, refusals are
+checked for exit code, message and "nothing written"."""
+import base64
+import json
+import re
+
+from harness import CertaTest
+
+# What must never appear on certa's stderr, whatever the input.
+CRASH_MARKS = ("Traceback", "AddressSanitizer", "LeakSanitizer",
+               "UndefinedBehaviorSanitizer", "runtime error:",
+               "Segmentation fault", "core dumped", "Assertion",
+               "BEGIN PRIVATE KEY", "BEGIN EC PRIVATE KEY")
+
+
+def pem_blocks(text, label="CERTIFICATE"):
+    """The PEM blocks of one label in text, in order."""
+    if isinstance(text, bytes):
+        text = text.decode()
+    return re.findall(r"-----BEGIN %s-----\n.*?-----END %s-----\n?" %
+                      (label, label), text, re.S)
+
+
+def pem_wrap(der, label):
+    b64 = base64.b64encode(der).decode()
+    lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
+    return "-----BEGIN %s-----\n%s\n-----END %s-----\n" % (
+        label, "\n".join(lines), label)
+
+
+def pem_unwrap(pem):
+    if isinstance(pem, bytes):
+        pem = pem.decode()
+    body = [ln for ln in pem.strip().splitlines()
+            if not ln.startswith("-----")]
+    return base64.b64decode("".join(body))
+
+
+class CheckedTest(CertaTest):
+    """CertaTest whose every certa run is screened for crashes."""
+
+    def certa(self, *args, **kw):
+        r = super().certa(*args, **kw)
+        self.assertGreaterEqual(r.rc, 0, "certa died of a signal: %r" % r)
+        self.assertNotIn(r.rc, (134, 139), r)
+        for mark in CRASH_MARKS:
+            self.assertNotIn(mark, r.errtext, r)
+        return r
+
+    def snapshot(self):
+        """What the store holds, seen through the CLI and through SQLite."""
+        certs = json.loads(self.ok("cert", "list", "--json").out)
+        audit = self.ok("audit", "list", "--json").out.splitlines()
+        orgs = json.loads(self.ok("org", "list", "--json").out)
+        apps = json.loads(self.ok("app", "list", "--json").out)
+        return {"certs": len(certs), "audit": len(audit),
+                "orgs": len(orgs), "apps": len(apps),
+                "db_certs": self.count("certificate"),
+                "db_audit": self.count("audit")}
+
+    def refused(self, rc, fragment, *args, one_line=True, **kw):
+        """Run certa, expect exit rc, a 'certa: ' message containing
+        fragment (a string or a regex given as re.Pattern), no output on
+        stdout, and the store unchanged."""
+        before = self.snapshot()
+        r = self.certa(*args, **kw)
+        self.assertEqual(r.rc, rc, r)
+        err = r.errtext
+        self.assertTrue(err.startswith("certa: "), r)
+        if isinstance(fragment, re.Pattern):
+            self.assertRegex(err, fragment)
+        else:
+            self.assertIn(fragment, err)
+        if one_line:
+            self.assertEqual(len(err.strip().splitlines()), 1, r)
+        self.assertNotIn(b"BEGIN CERTIFICATE", r.out, r)
+        self.assertEqual(self.snapshot(), before, "store changed: %r" % r)
+        return r
