@@ -71,7 +71,7 @@ CERTA_MUST_USE certa_rc certa_org_resolve(struct certa_ctx *, const char *ref,
 CERTA_MUST_USE certa_rc certa_app_create(struct certa_ctx *,
     const char *org_ref, const char *name, struct certa_app_rec *out,
     struct certa_err *err);
-/* By id, "ORG/NAME", or "NAME" when unique (CONFLICT when ambiguous). */
+/* By id, "ORG/NAME", or "NAME" when unique (INVAL when ambiguous). */
 CERTA_MUST_USE certa_rc certa_app_resolve(struct certa_ctx *, const char *ref,
     struct certa_app_rec *out, struct certa_err *err);
 

@@ -13,8 +13,9 @@
 #include <certa/err.h>
 
 /*
- * Parse a duration "90d", "12h", "10y", "3600s", "30m" (minutes), "2w", or
- * plain seconds, into *secs.  Years are 365 days.  PARSE on bad input.
+ * Parse a duration "90d", "12h", "10y", "3600s", "30m" (minutes) or "2w"
+ * into *secs; the unit is required.  Years are 365 days.  PARSE on bad
+ * input.
  */
 CERTA_MUST_USE certa_rc certa_duration_parse(const char *s, int64_t *secs,
     struct certa_err *err);

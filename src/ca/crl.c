@@ -365,9 +365,9 @@ split_tbs(const uint8_t *tbs, size_t n, struct tbs_parts *t,
 	static const int	 want[5] = { V_ASN1_INTEGER, V_ASN1_SEQUENCE,
 	    V_ASN1_SEQUENCE, -1, -1 };
 	const uint8_t		*p = tbs, *end = tbs + n, *el;
-	size_t			 clen;
+	size_t			 clen = 0;
 	int			 tag, xclass, i;
-	bool			 cons;
+	bool			 cons = false;
 	certa_rc		 rc = CERTA_OK;
 
 	memset(t, 0, sizeof(*t));

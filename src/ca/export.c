@@ -93,7 +93,7 @@ certa_cert_export(struct certa_ctx *c, const struct certa_cert_rec *rec,
 		    (const char *)o->key_pem, o->key_len, NULL, &key, err));
 	}
 	if (key != NULL)
-		CERTA_CHECK(X509_check_private_key(x, key) == 1,
+		CERTA_OSSL(X509_check_private_key(x, key) == 1,
 		    CERTA_E_INVAL, "the key does not match certificate %lld",
 		    (long long)rec->id);
 	if (o->chain)

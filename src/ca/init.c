@@ -235,6 +235,16 @@ certa_init(const struct certa_init_opts *o, char **created_pass,
 	    strncmp(base, "https://", 8) == 0, CERTA_E_PARSE,
 	    "--base-url '%s' must start with http:// or https://", base);
 	CERTA_CHECK(strlen(base) < 900, CERTA_E_PARSE, "--base-url too long");
+	/* RFC 3986 §2: only unreserved, reserved and %-escapes in a URI. */
+	CERTA_CHECK(strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR"
+	    "STUVWXYZ0123456789-._~:/?#[]@!$&'()*+,;=%") == strlen(base) &&
+	    strchr(base, '#') == NULL && strchr(base, '?') == NULL,
+	    CERTA_E_PARSE, "--base-url '%s' is not a plain http(s) URL", base);
+	CERTA_CHECK(base[strlen(base) - 1] != '/', CERTA_E_PARSE,
+	    "--base-url must not end with '/'");
+	CERTA_CHECK(o->validity >= 0 && (o->validity == 0 ||
+	    o->validity >= 86400), CERTA_E_PARSE, "CA validity must be at "
+	    "least one day");
 
 	/* Everything that can fail on input is checked before writing. */
 	CERTA_CHECK(strcmp(spec, "ec:P-256") == 0 || strcmp(spec, "ec:P-384") ==

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include <certa/limits.h>
@@ -154,6 +155,8 @@ check_tbs(struct certa_ctx *c, X509 *x, struct certa_err *err)
 	}
 	CERTA_CHECK(X509_check_ca(x) == 0, CERTA_E_INTERNAL,
 	    "a leaf would be a CA");
+	/* Caching extensions of an unsigned certificate queues errors. */
+	ERR_clear_error();
 	CERTA_TRY(certa_asn1_time_to_unix(X509_get0_notBefore(x), &nb, err));
 	CERTA_TRY(certa_asn1_time_to_unix(X509_get0_notAfter(x), &na, err));
 	CERTA_CHECK(nb < na, CERTA_E_POLICY, "empty validity period");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
 #include "ca/ctx.h"
@@ -103,6 +104,7 @@ certa_verify_cert(struct certa_ctx *c, const uint8_t *data, size_t len,
 	}
 	verdict(v, true, "ok", "certificate is valid");
 out:
+	ERR_clear_error();	/* a negative verdict is not an error */
 	certa_cert_rec_clear(&rec);
 	free(serial);
 	sk_X509_free(untrusted);

@@ -35,7 +35,8 @@ char	*certa_name_get_text(const X509_NAME *name, int nid);
 /* A fresh CSPRNG serial of CERTA_SERIAL_BITS bits, and its hex form. */
 CERTA_MUST_USE certa_rc certa_serial_new(OSSL_LIB_CTX *libctx,
     ASN1_INTEGER **out, char hex[41], struct certa_err *err);
-/* Lower-case hex without leading zeros; NULL if negative or > 20 octets. */
+/* Lower-case hex without leading zeros; NULL if negative or its DER
+ * content would exceed 20 octets (more than 159 bits). */
 char	*certa_serial_hex(const ASN1_INTEGER *serial);
 
 /* Key specs: "ec:P-256", "ec:P-384", "ed25519", "rsa:2048|3072|4096". */
@@ -78,7 +79,11 @@ CERTA_MUST_USE certa_rc certa_csr_parse(OSSL_LIB_CTX *libctx,
     const char *propq, const uint8_t *data, size_t len,
     struct certa_csr **out, struct certa_err *err);
 void	certa_csr_free(struct certa_csr *);
-/* Put the CSR's SubjectPublicKeyInfo, byte for byte, into x. */
+/*
+ * Put the CSR's SubjectPublicKeyInfo, byte for byte, into x.  OpenSSL's
+ * cached key of x stays unset (X509_get0_pubkey(x) is NULL until x is
+ * re-parsed): use csr->pkey; decoding it again is what this avoids.
+ */
 CERTA_MUST_USE certa_rc certa_csr_set_spki(const struct certa_csr *csr,
     X509 *x, struct certa_err *err);
 

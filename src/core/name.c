@@ -6,8 +6,10 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
@@ -47,7 +49,8 @@ trim(char *s)
 
 /*
  * Unescape value in place: "\X" for a special X, and "\hh" hex pairs
- * (RFC 4514 §3).  Returns false on a dangling or bad escape.
+ * (RFC 4514 §3).  Returns false on a dangling escape or when an escape
+ * produces a control character (NUL included).
  */
 static bool
 unescape(char *s)
@@ -61,7 +64,12 @@ unescape(char *s)
 		}
 		s++;
 		if (hexval(s[0]) >= 0 && hexval(s[1]) >= 0) {
-			*w++ = (char)(hexval(s[0]) << 4 | hexval(s[1]));
+			unsigned char c = (unsigned char)(hexval(s[0]) << 4 |
+			    hexval(s[1]));
+
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			*w++ = (char)c;
 			s += 2;
 		} else if (*s != '\0') {
 			*w++ = *s++;
@@ -73,15 +81,43 @@ unescape(char *s)
 	return true;
 }
 
+/*
+ * Attribute type names are case-insensitive (RFC 4512 §1.4): try the name
+ * as given, then upper-case ("cn" -> CN), then OpenSSL's long names.
+ */
+static int
+type_nid(const char *type)
+{
+	char	 up[64];
+	size_t	 i, n = strlen(type);
+	int	 nid;
+
+	if (n == 0 || n >= sizeof(up))
+		return NID_undef;
+	if ((nid = OBJ_txt2nid(type)) != NID_undef)
+		return nid;
+	for (i = 0; i <= n; i++)
+		up[i] = (char)toupper((unsigned char)type[i]);
+	if ((nid = OBJ_txt2nid(up)) != NID_undef)
+		return nid;
+	if (strcasecmp(type, "email") == 0 ||
+	    strcasecmp(type, "emailAddress") == 0)
+		return NID_pkcs9_emailAddress;
+	if (strcasecmp(type, "serialNumber") == 0)
+		return NID_serialNumber;
+	if (strcasecmp(type, "commonName") == 0)
+		return NID_commonName;
+	return NID_undef;
+}
+
 static certa_rc
 add_ava(X509_NAME *name, const struct ava *a, struct certa_err *err)
 {
 	int		 nid;
 	certa_rc	 rc = CERTA_OK;
 
-	nid = OBJ_txt2nid(a->type);
-	if (nid == NID_undef && strcmp(a->type, "email") == 0)
-		nid = NID_pkcs9_emailAddress;
+	nid = type_nid(a->type);
+	ERR_clear_error();	/* failed OBJ_txt2nid lookups queue errors */
 	CERTA_CHECK(nid != NID_undef, CERTA_E_PARSE,
 	    "unknown attribute type '%s' in DN", a->type);
 	CERTA_CHECK(a->value[0] != '\0', CERTA_E_PARSE,
@@ -142,7 +178,8 @@ certa_name_parse(const char *s, X509_NAME **out, struct certa_err *err)
 			CERTA_CHECK(avas[n].value[0] != '#', CERTA_E_PARSE,
 			    "hex-encoded DN values (#...) are not supported");
 			CERTA_CHECK(unescape(avas[n].value), CERTA_E_PARSE,
-			    "bad escape in DN value of '%s'", avas[n].type);
+			    "bad escape (or escaped control character) in DN "
+			    "value of '%s'", avas[n].type);
 			n++;
 			multi = c == '+';
 			start = p + 1;
@@ -198,7 +235,8 @@ certa_name_format(const X509_NAME *name, char **out, struct certa_err *err)
 	    "cannot format DN");
 	n = BIO_get_mem_data(bio, &data);
 	CERTA_CHECK((s = malloc((size_t)n + 1)) != NULL, CERTA_E_NOMEM, "oom");
-	memcpy(s, data, (size_t)n);
+	if (n > 0)		/* an empty DN leaves data NULL */
+		memcpy(s, data, (size_t)n);
 	s[n] = '\0';
 	*out = s;
 out:

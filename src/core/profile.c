@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 
 #include <certa/limits.h>
@@ -179,6 +180,8 @@ parse_profile(json_t *obj, struct certa_profile *p, struct certa_err *err)
 	json_array_foreach(a, i, v) {
 		int nid = OBJ_txt2nid(json_string_value(v));
 
+		ERR_clear_error();
+
 		CERTA_CHECK(nid != NID_undef, CERTA_E_PARSE, "profile '%s': "
 		    "unknown extended key usage '%s'", p->name,
 		    json_string_value(v));
@@ -189,6 +192,8 @@ parse_profile(json_t *obj, struct certa_profile *p, struct certa_err *err)
 	CERTA_TRY(str_array(p, obj, "required_subject", &a, err));
 	json_array_foreach(a, i, v) {
 		int nid = OBJ_txt2nid(json_string_value(v));
+
+		ERR_clear_error();
 
 		CERTA_CHECK(nid != NID_undef, CERTA_E_PARSE, "profile '%s': "
 		    "unknown subject attribute '%s'", p->name,

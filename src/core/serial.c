@@ -57,7 +57,9 @@ certa_serial_hex(const ASN1_INTEGER *serial)
 
 	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) == NULL)
 		return NULL;
-	if (BN_is_negative(bn) || BN_num_bytes(bn) > 20) {
+	/* RFC 5280 §4.1.2.2: at most 20 octets of DER INTEGER content, so
+	 * at most 159 bits for a positive number. */
+	if (BN_is_negative(bn) || BN_num_bits(bn) > 159) {
 		BN_free(bn);
 		return NULL;
 	}

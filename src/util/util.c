@@ -67,8 +67,10 @@ certa_duration_parse(const char *s, int64_t *secs, struct certa_err *err)
 		    "duration '%s' is too large", s);
 		n = n * 10 + (*p - '0');
 	}
+	CERTA_CHECK(*p != '\0', CERTA_E_PARSE, "duration '%s' needs a unit: "
+	    "s, m, h, d, w or y (e.g. 90d)", s);
 	switch (*p) {
-	case '\0': case 's': unit = 1; break;
+	case 's': unit = 1; break;
 	case 'm': unit = 60; break;
 	case 'h': unit = 3600; break;
 	case 'd': unit = 86400; break;
@@ -111,12 +113,45 @@ certa_timegm(const struct tm *tm)
 	    tm->tm_hour * 3600 + tm->tm_min * 60 + tm->tm_sec;
 }
 
+/* n digits at *p as a number; advances *p.  -1 if not n digits. */
+static int
+digits(const char **p, int n)
+{
+	int	v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return v;
+}
+
+static bool
+expect(const char **p, const char *set)
+{
+	if (**p == '\0' || strchr(set, **p) == NULL)
+		return false;
+	(*p)++;
+	return true;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : dm[m - 1];
+}
+
 certa_rc
 certa_time_parse(const char *s, int64_t *t, struct certa_err *err)
 {
-	int		 Y, M, D, h, m, sec, n = 0, oh = 0, om = 0;
-	char		 sign;
-	const char	*p;
+	const char	*p = s;
+	int		 Y, M, D, h, m, sec, oh = 0, om = 0, sign = 0;
 	certa_rc	 rc = CERTA_OK;
 
 	*t = 0;
@@ -127,32 +162,43 @@ certa_time_parse(const char *s, int64_t *t, struct certa_err *err)
 		*t = strtoll(s, NULL, 10);
 		goto out;
 	}
-	CERTA_CHECK(sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m,
-	    &sec, &n) == 6 || sscanf(s, "%4d-%2d-%2dt%2d:%2d:%2d%n", &Y, &M,
-	    &D, &h, &m, &sec, &n) == 6, CERTA_E_PARSE,
-	    "time '%s' is neither RFC 3339 nor Unix seconds", s);
-	p = s + n;
-	if (*p == '.')		/* fractional seconds are ignored */
-		for (p++; isdigit((unsigned char)*p); p++)
-			;
-	CERTA_CHECK(M >= 1 && M <= 12 && D >= 1 && D <= 31 && h <= 23 &&
-	    m <= 59 && sec <= 60, CERTA_E_PARSE, "time '%s' out of range", s);
+	/* RFC 3339 §5.6: date-time = full-date "T" full-time */
+	p = s;
+	Y = digits(&p, 4);
+	CERTA_CHECK(Y >= 0 && expect(&p, "-") && (M = digits(&p, 2)) >= 0 &&
+	    expect(&p, "-") && (D = digits(&p, 2)) >= 0 && expect(&p, "Tt") &&
+	    (h = digits(&p, 2)) >= 0 && expect(&p, ":") &&
+	    (m = digits(&p, 2)) >= 0 && expect(&p, ":") &&
+	    (sec = digits(&p, 2)) >= 0, CERTA_E_PARSE,
+	    "time '%s' is neither RFC 3339 (2026-01-02T03:04:05Z) nor Unix "
+	    "seconds", s);
+	CERTA_CHECK(M >= 1 && M <= 12 && D >= 1 && D <= days_in_month(Y, M) &&
+	    h <= 23 && m <= 59 && sec <= 60, CERTA_E_PARSE,
+	    "time '%s' is not a valid date and time", s);
+	if (*p == '.') {		/* time-secfrac: ignored */
+		p++;
+		CERTA_CHECK(isdigit((unsigned char)*p), CERTA_E_PARSE,
+		    "time '%s': '.' without digits", s);
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else {
-		CERTA_CHECK(sscanf(p, "%c%2d:%2d", &sign, &oh, &om) == 3 &&
-		    (sign == '+' || sign == '-'), CERTA_E_PARSE,
+		sign = *p == '+' ? -1 : *p == '-' ? 1 : 0;
+		CERTA_CHECK(sign != 0, CERTA_E_PARSE,
 		    "time '%s' lacks a zone (Z or +hh:mm)", s);
-		if (sign == '+') {
-			oh = -oh;
-			om = -om;
-		}
-		p += 6;
+		p++;
+		CERTA_CHECK((oh = digits(&p, 2)) >= 0 && expect(&p, ":") &&
+		    (om = digits(&p, 2)) >= 0 && oh <= 23 && om <= 59,
+		    CERTA_E_PARSE, "time '%s' has a bad zone offset", s);
 	}
 	CERTA_CHECK(*p == '\0', CERTA_E_PARSE, "time '%s' has trailing "
 	    "characters", s);
+	if (sec == 60)
+		sec = 59;		/* a leap second: its second's start */
 	*t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 +
-	    h * 3600 + m * 60 + sec + oh * 3600 + om * 60;
+	    h * 3600 + m * 60 + sec + sign * (oh * 3600 + om * 60);
 out:
 	return rc;
 }

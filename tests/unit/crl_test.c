@@ -431,7 +431,7 @@ make_rows(struct fx *f, size_t n)
 	static const char *const edge[] = {
 		"1", "7f", "80", "ff", "100", "abcde", "8000",
 		"7fffffffffffffffffffffffffffffffffffffff",
-		"ffffffffffffffffffffffffffffffffffffffff",
+		"ffffffffffffffffffffffffffffffffffffff",	/* 19 octets + 00 */
 	};
 	/* Every reason the store accepts (6 and 8 are not permanent). */
 	static const int reasons[] = { 0, 1, 2, 3, 4, 5, 9, 10 };
