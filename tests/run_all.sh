@@ -29,6 +29,14 @@ for t in "$BUILD"/*_test; do
 	failed=$((failed + f))
 done
 
+./tools/checksrc >"$log" 2>&1
+p=$(sed -n 's/^checksrc: \([0-9]*\) passed, \([0-9]*\) failed/\1/p' "$log")
+f=$(sed -n 's/^checksrc: \([0-9]*\) passed, \([0-9]*\) failed/\2/p' "$log")
+echo "checksrc: ${p:-0} passed, ${f:-1} failed"
+[ "${f:-1}" -eq 0 ] || cat "$log"
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-1}))
+
 CERTA_BIN="$ROOT/$BUILD/certa" python3 tests/e2e/run.py >"$log" 2>&1
 rc=$?
 cat "$log"
