@@ -244,4 +244,107 @@ CERTA_MUST_USE certa_rc certa_store_audit_last(struct certa_store *,
 CERTA_MUST_USE certa_rc certa_store_audit_each(struct certa_store *,
     int64_t since, certa_store_audit_fn fn, void *arg, struct certa_err *);
 
+/*
+ * Trust store (ARCHITECTURE "trust_entry", "trust_crl").  Every change of
+ * an entry's presence or list, and every CRL put, bumps the trust
+ * generation in the same transaction (a call made in autocommit runs in
+ * one of its own), so a validator knows when its snapshot is stale.
+ */
+struct certa_trust_rec {
+	int64_t		 id;
+	char		*alias;		/* owns; unique, 1..64 bytes */
+	char		*list;		/* owns; "trusted"|"issuer"|"rejected" */
+	uint8_t		*der;		/* owns */
+	size_t		 der_len;
+	char		*fingerprint;	/* owns; SHA-256 lower-case hex, unique */
+	char		*subject;	/* owns; RFC 4514 */
+	char		*issuer;	/* owns; RFC 4514 */
+	char		*serial;	/* owns; lower-case hex */
+	int64_t		 not_before;
+	int64_t		 not_after;
+	char		*source;	/* owns; "imported"|"auto-rejected"|
+					 * "issued"|"cluster" */
+	int64_t		 first_seen;	/* 0 on put: now */
+	int64_t		 last_seen;	/* 0 on put: first_seen */
+	int64_t		 attempts;	/* knocks recorded */
+	char		*peer_addr;	/* owns; last knock's peer, or NULL */
+};
+
+/* A CRL of a trusted or issuer CA; one per issuer (issuer_hash, key_id). */
+struct certa_trust_crl_rec {
+	int64_t		 id;
+	char		*issuer;	/* owns; RFC 4514 */
+	char		*issuer_hash;	/* owns; SHA-256 hex of the issuer
+					 * Name's DER */
+	char		*key_id;	/* owns; AKI keyIdentifier hex, or "" */
+	char		*crl_number;	/* owns; lower-case hex, or NULL */
+	int64_t		 this_update;
+	int64_t		 next_update;	/* 0 when absent */
+	uint8_t		*der;		/* owns */
+	size_t		 der_len;
+	char		*fingerprint;	/* owns; SHA-256 hex of the DER */
+	int64_t		 imported_at;	/* 0 on put: now */
+};
+
+typedef certa_rc (*certa_store_trust_fn)(const struct certa_trust_rec *,
+    void *);
+typedef certa_rc (*certa_store_trust_crl_fn)(
+    const struct certa_trust_crl_rec *, void *);
+
+void	certa_trust_rec_clear(struct certa_trust_rec *);
+void	certa_trust_crl_rec_clear(struct certa_trust_crl_rec *);
+
+/*
+ * Add an entry; sets rec->id (and first/last_seen when 0).  CONFLICT when
+ * the alias or the fingerprint exists (the message says which), INVAL for
+ * an unknown list or source.
+ */
+CERTA_MUST_USE certa_rc certa_store_trust_put(struct certa_store *,
+    struct certa_trust_rec *rec, struct certa_err *);
+/* By alias (exact bytes) or by SHA-256 fingerprint (hex).  NOTFOUND. */
+CERTA_MUST_USE certa_rc certa_store_trust_get_alias(struct certa_store *,
+    const char *alias, struct certa_trust_rec *out, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_trust_get_fp(struct certa_store *,
+    const char *fingerprint, struct certa_trust_rec *out,
+    struct certa_err *);
+/* Entries of one list (NULL: all), ordered by id. */
+CERTA_MUST_USE certa_rc certa_store_trust_each(struct certa_store *,
+    const char *list, certa_store_trust_fn fn, void *arg,
+    struct certa_err *);
+/*
+ * Move an entry to another list.  NOTFOUND for an unknown alias, INVAL for
+ * an unknown list; moving to the list it is in changes nothing (no bump).
+ */
+CERTA_MUST_USE certa_rc certa_store_trust_set_list(struct certa_store *,
+    const char *alias, const char *list, struct certa_err *);
+/* NOTFOUND for an unknown alias. */
+CERTA_MUST_USE certa_rc certa_store_trust_delete(struct certa_store *,
+    const char *alias, struct certa_err *);
+/*
+ * A knock (a certificate presented and refused): when rec->fingerprint is
+ * stored, set its last_seen and peer_addr and add one to its attempts,
+ * whatever its list; else insert rec in list "rejected" with attempts 1
+ * and first_seen = last_seen (rec->list is ignored).  One row per
+ * fingerprint, never two, even for concurrent knocks.  *inserted says
+ * which; only an insert bumps the generation.  CONFLICT when inserting
+ * and rec->alias is taken (pick another alias and retry).
+ */
+CERTA_MUST_USE certa_rc certa_store_trust_knock(struct certa_store *,
+    struct certa_trust_rec *rec, bool *inserted, struct certa_err *);
+/*
+ * Store a CRL, replacing the one of the same issuer (issuer_hash, key_id);
+ * sets rec->id.  Whether it is newer is the caller's question.
+ */
+CERTA_MUST_USE certa_rc certa_store_trust_crl_put(struct certa_store *,
+    struct certa_trust_crl_rec *rec, struct certa_err *);
+/* Every stored CRL, ordered by id. */
+CERTA_MUST_USE certa_rc certa_store_trust_crl_each(struct certa_store *,
+    certa_store_trust_crl_fn fn, void *arg, struct certa_err *);
+/* NOTFOUND for an unknown id. */
+CERTA_MUST_USE certa_rc certa_store_trust_crl_delete(struct certa_store *,
+    int64_t id, struct certa_err *);
+/* The trust generation: one indexed read, for a per-check staleness test. */
+CERTA_MUST_USE certa_rc certa_store_trust_generation(struct certa_store *,
+    uint64_t *out, struct certa_err *);
+
 #endif

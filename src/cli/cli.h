@@ -101,5 +101,6 @@ int	cmd_crl(int argc, char **argv);
 int	cmd_ca(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
+int	cmd_trust(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
 	{ "ca", cmd_ca, "CA certificates: list, export" },
 	{ "verify", cmd_verify, "check a certificate against certa's CAs" },
 	{ "audit", cmd_audit, "audit log: list, verify" },
+	{ "trust", cmd_trust, "trust store: import, lists, CRLs, OPC UA" },
 };
 
 static void

@@ -82,6 +82,20 @@ enum stmt_id {
 	ST_AUDIT_APPEND,
 	ST_AUDIT_LAST,
 	ST_AUDIT_EACH,
+	ST_TRUST_PUT,
+	ST_TRUST_GET_ALIAS,
+	ST_TRUST_GET_FP,
+	ST_TRUST_EACH_ALL,
+	ST_TRUST_EACH_LIST,
+	ST_TRUST_SET_LIST,
+	ST_TRUST_PROBE,
+	ST_TRUST_DELETE,
+	ST_TRUST_KNOCK,
+	ST_TRUST_CRL_PUT,
+	ST_TRUST_CRL_EACH,
+	ST_TRUST_CRL_DELETE,
+	ST_TRUST_GEN,
+	ST_TRUST_BUMP,
 	ST__COUNT
 };
 
@@ -97,6 +111,12 @@ enum stmt_id {
 			"der, key_pem, created_at"
 #define AUDIT_COLS	"seq, time, actor, action, object, outcome, " \
 			"details, prev_hash, hash"
+#define TRUST_COLS	"id, alias, list, der, fingerprint, subject, " \
+			"issuer, serial, not_before, not_after, source, " \
+			"first_seen, last_seen, attempts, peer_addr"
+#define TRUST_CRL_COLS	"id, issuer, issuer_hash, key_id, crl_number, " \
+			"this_update, next_update, der, fingerprint, " \
+			"imported_at"
 /*
  * cert_each: zero filter fields match everything.  ?1 app_id, ?2 ca_id,
  * ?3 type, ?4 status (-1 any), ?5 not_after_min, ?6 not_after_max,
@@ -173,6 +193,45 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "LIMIT 1",
 	[ST_AUDIT_EACH] = "SELECT " AUDIT_COLS " FROM audit WHERE seq > ?1 "
 	    "ORDER BY seq",
+	[ST_TRUST_PUT] = "INSERT INTO trust_entry (alias, list, der, "
+	    "fingerprint, subject, issuer, serial, not_before, not_after, "
+	    "source, first_seen, last_seen, attempts, peer_addr) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14)",
+	[ST_TRUST_GET_ALIAS] = "SELECT " TRUST_COLS " FROM trust_entry "
+	    "WHERE alias = ?1",
+	[ST_TRUST_GET_FP] = "SELECT " TRUST_COLS " FROM trust_entry "
+	    "WHERE fingerprint = ?1",
+	[ST_TRUST_EACH_ALL] = "SELECT " TRUST_COLS " FROM trust_entry "
+	    "ORDER BY id",
+	/* The trust_entry_list index (list, id) gives the order. */
+	[ST_TRUST_EACH_LIST] = "SELECT " TRUST_COLS " FROM trust_entry "
+	    "WHERE list = ?1 ORDER BY id",
+	[ST_TRUST_SET_LIST] = "UPDATE trust_entry SET list = ?2 "
+	    "WHERE alias = ?1 AND list <> ?2",
+	[ST_TRUST_PROBE] = "SELECT list FROM trust_entry WHERE alias = ?1",
+	[ST_TRUST_DELETE] = "DELETE FROM trust_entry WHERE alias = ?1",
+	/* A knock on a stored certificate: counters only, list unchanged. */
+	[ST_TRUST_KNOCK] = "UPDATE trust_entry SET "
+	    "last_seen = max(last_seen, ?2), attempts = attempts + 1, "
+	    "peer_addr = ?3 WHERE fingerprint = ?1",
+	/* One CRL per issuer: a newer one replaces it, keeping its id. */
+	[ST_TRUST_CRL_PUT] = "INSERT INTO trust_crl (issuer, issuer_hash, "
+	    "key_id, crl_number, this_update, next_update, der, fingerprint, "
+	    "imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "ON CONFLICT (issuer_hash, key_id) DO UPDATE SET "
+	    "issuer = excluded.issuer, crl_number = excluded.crl_number, "
+	    "this_update = excluded.this_update, "
+	    "next_update = excluded.next_update, der = excluded.der, "
+	    "fingerprint = excluded.fingerprint, "
+	    "imported_at = excluded.imported_at RETURNING id",
+	[ST_TRUST_CRL_EACH] = "SELECT " TRUST_CRL_COLS " FROM trust_crl "
+	    "ORDER BY id",
+	[ST_TRUST_CRL_DELETE] = "DELETE FROM trust_crl WHERE id = ?1",
+	[ST_TRUST_GEN] = "SELECT generation FROM trust_generation "
+	    "WHERE id = 1",
+	[ST_TRUST_BUMP] = "UPDATE trust_generation "
+	    "SET generation = generation + 1 WHERE id = 1",
 };
 
 struct certa_store {
@@ -453,6 +512,41 @@ read_audit(sqlite3_stmt *st, struct certa_audit_rec *r, bool copy)
 	    col_text(st, 6, copy, &r->details) &&
 	    col_hash(st, 7, r->prev_hash) &&
 	    col_hash(st, 8, r->hash);
+}
+
+static bool
+read_trust(sqlite3_stmt *st, struct certa_trust_rec *r, bool copy)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->not_before = sqlite3_column_int64(st, 8);
+	r->not_after = sqlite3_column_int64(st, 9);
+	r->first_seen = sqlite3_column_int64(st, 11);
+	r->last_seen = sqlite3_column_int64(st, 12);
+	r->attempts = sqlite3_column_int64(st, 13);
+	return col_text(st, 1, copy, &r->alias) &&
+	    col_text(st, 2, copy, &r->list) &&
+	    col_blob(st, 3, copy, &r->der, &r->der_len) &&
+	    col_text(st, 4, copy, &r->fingerprint) &&
+	    col_text(st, 5, copy, &r->subject) &&
+	    col_text(st, 6, copy, &r->issuer) &&
+	    col_text(st, 7, copy, &r->serial) &&
+	    col_text(st, 10, copy, &r->source) &&
+	    col_text(st, 14, copy, &r->peer_addr);
+}
+
+static bool
+read_trust_crl(sqlite3_stmt *st, struct certa_trust_crl_rec *r, bool copy)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->this_update = sqlite3_column_int64(st, 5);
+	r->next_update = sqlite3_column_int64(st, 6);
+	r->imported_at = sqlite3_column_int64(st, 9);
+	return col_text(st, 1, copy, &r->issuer) &&
+	    col_text(st, 2, copy, &r->issuer_hash) &&
+	    col_text(st, 3, copy, &r->key_id) &&
+	    col_text(st, 4, copy, &r->crl_number) &&
+	    col_blob(st, 7, copy, &r->der, &r->der_len) &&
+	    col_text(st, 8, copy, &r->fingerprint);
 }
 
 /* Step a statement that returns no row. */
@@ -1528,6 +1622,392 @@ out:
 	return rc;
 }
 
+/*
+ * HOW IT WORKS: trust store writes and the trust generation.
+ *
+ * A validator keeps an immutable snapshot of the trust store and asks, per
+ * check, whether the one-row trust_generation has moved (ST_TRUST_GEN: one
+ * primary-key read).  So every write that changes what a snapshot holds
+ * (an entry added, moved or deleted, a CRL stored) bumps it in the same
+ * transaction as the change: inside the caller's transaction if one is
+ * open, else in one of our own (own_begin/own_end), so no commit can
+ * show the change without the bump.  A knock that only counts an attempt
+ * changes nothing a validator reads and does not bump.
+ */
+static certa_rc
+own_begin(struct certa_store *s, bool *own, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	*own = false;
+	if (!sqlite3_get_autocommit(s->db))
+		goto out;
+	CERTA_TRY(run(s, ST_BEGIN, "begin a transaction", err));
+	*own = true;
+out:
+	return rc;
+}
+
+/* End our own transaction: commit when rc is OK, else roll back. */
+static certa_rc
+own_end(struct certa_store *s, bool own, certa_rc rc, struct certa_err *err)
+{
+	if (!own)
+		return rc;
+	if (rc == CERTA_OK)
+		rc = run(s, ST_COMMIT, "commit", err);
+	if (rc != CERTA_OK)
+		sqlite_rollback(s);
+	return rc;
+}
+
+static certa_rc
+trust_bump(struct certa_store *s, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(run(s, ST_TRUST_BUMP, "bump the trust generation", err));
+	CERTA_CHECK(sqlite3_changes(s->db) == 1, CERTA_E_STORE, "store '%s' "
+	    "has no trust generation row (damaged schema?)", s->path);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_trust_generation(struct certa_store *s, uint64_t *out,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_TRUST_GEN, &st, err));
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_STORE, "store '%s' has no "
+	    "trust generation row (damaged schema?)", s->path);
+	SQL_CHECK(src == SQLITE_ROW, src, "read the trust generation");
+	*out = (uint64_t)sqlite3_column_int64(st, 0);
+out:
+	stmt_put(s, ST_TRUST_GEN, st);
+	return rc;
+}
+
+/* Insert rec (list given); the statement is ST_TRUST_PUT. */
+static certa_rc
+trust_insert(struct certa_store *s, struct certa_trust_rec *rec,
+    const char *list, int64_t attempts, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	if (rec->first_seen == 0)
+		rec->first_seen = certa_now();
+	if (rec->last_seen == 0)
+		rec->last_seen = rec->first_seen;
+	CERTA_TRY(stmt_get(s, ST_TRUST_PUT, &st, err));
+	bind_text(st, 1, rec->alias, &src);
+	bind_text(st, 2, list, &src);
+	bind_blob(st, 3, rec->der, rec->der_len, &src);
+	bind_text(st, 4, rec->fingerprint, &src);
+	bind_text(st, 5, rec->subject, &src);
+	bind_text(st, 6, rec->issuer, &src);
+	bind_text(st, 7, rec->serial, &src);
+	bind_int(st, 8, rec->not_before, &src);
+	bind_int(st, 9, rec->not_after, &src);
+	bind_text(st, 10, rec->source != NULL ? rec->source : "imported",
+	    &src);
+	bind_int(st, 11, rec->first_seen, &src);
+	bind_int(st, 12, rec->last_seen, &src);
+	bind_int(st, 13, attempts, &src);
+	bind_text(st, 14, rec->peer_addr, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "add trust entry '%s'", rec->alias);
+	src = sqlite3_step(st);
+	if (src == SQLITE_CONSTRAINT_UNIQUE) {
+		if (strstr(sqlite3_errmsg(s->db), "trust_entry.alias") != NULL)
+			CERTA_FAIL(CERTA_E_CONFLICT, "alias '%s' is taken "
+			    "already", rec->alias);
+		CERTA_FAIL(CERTA_E_CONFLICT, "certificate %s is in the trust "
+		    "store already", rec->fingerprint);
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "add trust entry '%s'",
+	    rec->alias);
+	rec->id = sqlite3_last_insert_rowid(s->db);
+	rec->attempts = attempts;
+out:
+	stmt_put(s, ST_TRUST_PUT, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_trust_put(struct certa_store *s, struct certa_trust_rec *rec,
+    struct certa_err *err)
+{
+	bool		 own = false;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(own_begin(s, &own, err));
+	CERTA_TRY(trust_insert(s, rec, rec->list, rec->attempts, err));
+	CERTA_TRY(trust_bump(s, err));
+out:
+	return own_end(s, own, rc, err);
+}
+
+static certa_rc
+trust_get(struct certa_store *s, enum stmt_id sid, const char *key,
+    struct certa_trust_rec *out, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	bind_text(st, 1, key, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read trust entry '%.80s'", key);
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE && sid == ST_TRUST_GET_ALIAS)
+		CERTA_FAIL(CERTA_E_NOTFOUND, "no trust entry '%.80s'", key);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no trust entry "
+	    "with fingerprint %.80s", key);
+	SQL_CHECK(src == SQLITE_ROW, src, "read trust entry '%.80s'", key);
+	CERTA_CHECK(read_trust(st, out, true), CERTA_E_NOMEM, "read trust "
+	    "entry: out of memory");
+out:
+	stmt_put(s, sid, st);
+	if (rc != CERTA_OK)
+		certa_trust_rec_clear(out);
+	return rc;
+}
+
+static certa_rc
+sqlite_trust_get_alias(struct certa_store *s, const char *alias,
+    struct certa_trust_rec *out, struct certa_err *err)
+{
+	return trust_get(s, ST_TRUST_GET_ALIAS, alias, out, err);
+}
+
+static certa_rc
+sqlite_trust_get_fp(struct certa_store *s, const char *fp,
+    struct certa_trust_rec *out, struct certa_err *err)
+{
+	return trust_get(s, ST_TRUST_GET_FP, fp, out, err);
+}
+
+static certa_rc
+sqlite_trust_each(struct certa_store *s, const char *list,
+    certa_store_trust_fn fn, void *arg, struct certa_err *err)
+{
+	enum stmt_id		 sid = list != NULL ? ST_TRUST_EACH_LIST :
+				    ST_TRUST_EACH_ALL;
+	struct certa_trust_rec	 rec;
+	sqlite3_stmt		*st = NULL;
+	int			 src = SQLITE_OK;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	if (list != NULL)
+		bind_text(st, 1, list, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "list trust entries");
+	memset(&rec, 0, sizeof(rec));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		CERTA_CHECK(read_trust(st, &rec, false), CERTA_E_NOMEM,
+		    "list trust entries: out of memory");
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list trust entries");
+out:
+	stmt_put(s, sid, st);
+	return rc;
+}
+
+/* NOTFOUND unless alias exists. */
+static certa_rc
+trust_probe(struct certa_store *s, const char *alias, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_TRUST_PROBE, &st, err));
+	bind_text(st, 1, alias, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read trust entry '%.80s'", alias);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no trust entry "
+	    "'%.80s'", alias);
+	SQL_CHECK(src == SQLITE_ROW, src, "read trust entry '%.80s'", alias);
+out:
+	stmt_put(s, ST_TRUST_PROBE, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_trust_set_list(struct certa_store *s, const char *alias,
+    const char *list, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	bool		 own = false;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(own_begin(s, &own, err));
+	CERTA_TRY(stmt_get(s, ST_TRUST_SET_LIST, &st, err));
+	bind_text(st, 1, alias, &src);
+	bind_text(st, 2, list, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "move trust entry '%.80s'", alias);
+	CERTA_TRY(step_done(s, st, "move a trust entry", err));
+	if (sqlite3_changes(s->db) == 0)
+		CERTA_TRY(trust_probe(s, alias, err));	/* there already */
+	else
+		CERTA_TRY(trust_bump(s, err));
+out:
+	stmt_put(s, ST_TRUST_SET_LIST, st);
+	return own_end(s, own, rc, err);
+}
+
+static certa_rc
+sqlite_trust_delete(struct certa_store *s, const char *alias,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	bool		 own = false;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(own_begin(s, &own, err));
+	CERTA_TRY(stmt_get(s, ST_TRUST_DELETE, &st, err));
+	bind_text(st, 1, alias, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "delete trust entry '%.80s'", alias);
+	CERTA_TRY(step_done(s, st, "delete a trust entry", err));
+	CERTA_CHECK(sqlite3_changes(s->db) == 1, CERTA_E_NOTFOUND, "no trust "
+	    "entry '%.80s'", alias);
+	CERTA_TRY(trust_bump(s, err));
+out:
+	stmt_put(s, ST_TRUST_DELETE, st);
+	return own_end(s, own, rc, err);
+}
+
+/*
+ * Under the write lock (BEGIN IMMEDIATE, ours or the caller's) the update
+ * and the insert cannot interleave with another writer's, and the UNIQUE
+ * fingerprint is the backstop: never two rows for one certificate.
+ */
+static certa_rc
+sqlite_trust_knock(struct certa_store *s, struct certa_trust_rec *rec,
+    bool *inserted, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	bool		 own = false;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	*inserted = false;
+	if (rec->last_seen == 0)
+		rec->last_seen = certa_now();
+	CERTA_TRY(own_begin(s, &own, err));
+	CERTA_TRY(stmt_get(s, ST_TRUST_KNOCK, &st, err));
+	bind_text(st, 1, rec->fingerprint, &src);
+	bind_int(st, 2, rec->last_seen, &src);
+	bind_text(st, 3, rec->peer_addr, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "record a knock of %s",
+	    rec->fingerprint);
+	CERTA_TRY(step_done(s, st, "record a knock", err));
+	if (sqlite3_changes(s->db) == 1)
+		goto out;
+	rec->first_seen = rec->last_seen;
+	CERTA_TRY(trust_insert(s, rec, "rejected", 1, err));
+	CERTA_TRY(trust_bump(s, err));
+	*inserted = true;
+out:
+	stmt_put(s, ST_TRUST_KNOCK, st);
+	rc = own_end(s, own, rc, err);
+	if (rc != CERTA_OK)
+		*inserted = false;
+	return rc;
+}
+
+static certa_rc
+sqlite_trust_crl_put(struct certa_store *s, struct certa_trust_crl_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	bool		 own = false;
+	int		 src = SQLITE_OK;
+	int64_t		 id;
+	certa_rc	 rc = CERTA_OK;
+
+	if (rec->imported_at == 0)
+		rec->imported_at = certa_now();
+	CERTA_TRY(own_begin(s, &own, err));
+	CERTA_TRY(stmt_get(s, ST_TRUST_CRL_PUT, &st, err));
+	bind_text(st, 1, rec->issuer, &src);
+	bind_text(st, 2, rec->issuer_hash, &src);
+	bind_text(st, 3, rec->key_id != NULL ? rec->key_id : "", &src);
+	bind_text(st, 4, rec->crl_number, &src);
+	bind_int(st, 5, rec->this_update, &src);
+	bind_int(st, 6, rec->next_update, &src);
+	bind_blob(st, 7, rec->der, rec->der_len, &src);
+	bind_text(st, 8, rec->fingerprint, &src);
+	bind_int(st, 9, rec->imported_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "store the CRL of %.200s",
+	    rec->issuer);
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_ROW, src, "store the CRL of %.200s",
+	    rec->issuer);
+	id = sqlite3_column_int64(st, 0);
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_DONE, src, "store the CRL of %.200s",
+	    rec->issuer);
+	CERTA_TRY(trust_bump(s, err));
+	rec->id = id;
+out:
+	stmt_put(s, ST_TRUST_CRL_PUT, st);
+	return own_end(s, own, rc, err);
+}
+
+static certa_rc
+sqlite_trust_crl_each(struct certa_store *s, certa_store_trust_crl_fn fn,
+    void *arg, struct certa_err *err)
+{
+	struct certa_trust_crl_rec	 rec;
+	sqlite3_stmt			*st = NULL;
+	int				 src;
+	certa_rc			 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_TRUST_CRL_EACH, &st, err));
+	memset(&rec, 0, sizeof(rec));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		CERTA_CHECK(read_trust_crl(st, &rec, false), CERTA_E_NOMEM,
+		    "list CRLs: out of memory");
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list CRLs");
+out:
+	stmt_put(s, ST_TRUST_CRL_EACH, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_trust_crl_delete(struct certa_store *s, int64_t id,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	bool		 own = false;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(own_begin(s, &own, err));
+	CERTA_TRY(stmt_get(s, ST_TRUST_CRL_DELETE, &st, err));
+	bind_int(st, 1, id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "delete CRL %lld", (long long)id);
+	CERTA_TRY(step_done(s, st, "delete a CRL", err));
+	CERTA_CHECK(sqlite3_changes(s->db) == 1, CERTA_E_NOTFOUND, "no CRL "
+	    "with id %lld", (long long)id);
+	CERTA_TRY(trust_bump(s, err));
+out:
+	stmt_put(s, ST_TRUST_CRL_DELETE, st);
+	return own_end(s, own, rc, err);
+}
+
 const struct certa_store_ops certa_store_sqlite_ops = {
 	.name = "sqlite",
 	.accepts = sqlite_accepts,
@@ -1561,4 +2041,15 @@ const struct certa_store_ops certa_store_sqlite_ops = {
 	.audit_append = sqlite_audit_append,
 	.audit_last = sqlite_audit_last,
 	.audit_each = sqlite_audit_each,
+	.trust_put = sqlite_trust_put,
+	.trust_get_alias = sqlite_trust_get_alias,
+	.trust_get_fp = sqlite_trust_get_fp,
+	.trust_each = sqlite_trust_each,
+	.trust_set_list = sqlite_trust_set_list,
+	.trust_delete = sqlite_trust_delete,
+	.trust_knock = sqlite_trust_knock,
+	.trust_crl_put = sqlite_trust_crl_put,
+	.trust_crl_each = sqlite_trust_crl_each,
+	.trust_crl_delete = sqlite_trust_crl_delete,
+	.trust_generation = sqlite_trust_generation,
 };

@@ -496,3 +496,215 @@ certa_store_audit_each(struct certa_store *s, int64_t since,
 out:
 	return rc;
 }
+
+void
+certa_trust_rec_clear(struct certa_trust_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->alias);
+	free(r->list);
+	free(r->der);
+	free(r->fingerprint);
+	free(r->subject);
+	free(r->issuer);
+	free(r->serial);
+	free(r->source);
+	free(r->peer_addr);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+certa_trust_crl_rec_clear(struct certa_trust_crl_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->issuer);
+	free(r->issuer_hash);
+	free(r->key_id);
+	free(r->crl_number);
+	free(r->der);
+	free(r->fingerprint);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool
+one_of(const char *s, const char *const *set)
+{
+	for (; s != NULL && *set != NULL; set++)
+		if (strcmp(s, *set) == 0)
+			return true;
+	return false;
+}
+
+static const char *const trust_lists[] = { "trusted", "issuer", "rejected",
+    NULL };
+static const char *const trust_sources[] = { "imported", "auto-rejected",
+    "issued", "cluster", NULL };
+
+/* What every trust entry written needs, whatever the backend. */
+static certa_rc
+trust_rec_check(const struct certa_trust_rec *r, bool knock,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(r != NULL && r->alias != NULL && r->der != NULL &&
+	    r->der_len > 0 && r->fingerprint != NULL && r->subject != NULL &&
+	    r->issuer != NULL && r->serial != NULL, CERTA_E_INVAL,
+	    "store trust entry: alias, DER, fingerprint, subject, issuer and "
+	    "serial are required");
+	CERTA_CHECK(knock || one_of(r->list, trust_lists), CERTA_E_INVAL,
+	    "store trust entry '%s': unknown list '%s'", r->alias,
+	    r->list != NULL ? r->list : "(none)");
+	CERTA_CHECK(r->source == NULL || one_of(r->source, trust_sources),
+	    CERTA_E_INVAL, "store trust entry '%s': unknown source '%s'",
+	    r->alias, r->source);
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_put(struct certa_store *s, struct certa_trust_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(trust_rec_check(rec, false, err));
+	CERTA_TRY(ops(s)->trust_put(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_get_alias(struct certa_store *s, const char *alias,
+    struct certa_trust_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL && alias != NULL, CERTA_E_INVAL,
+	    "get trust entry: no alias or out");
+	memset(out, 0, sizeof(*out));
+	CERTA_TRY(ops(s)->trust_get_alias(s, alias, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_get_fp(struct certa_store *s, const char *fingerprint,
+    struct certa_trust_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL && fingerprint != NULL, CERTA_E_INVAL,
+	    "get trust entry: no fingerprint or out");
+	memset(out, 0, sizeof(*out));
+	CERTA_TRY(ops(s)->trust_get_fp(s, fingerprint, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_each(struct certa_store *s, const char *list,
+    certa_store_trust_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list trust entries: no "
+	    "callback");
+	CERTA_CHECK(list == NULL || one_of(list, trust_lists), CERTA_E_INVAL,
+	    "list trust entries: unknown list '%s'", list);
+	CERTA_TRY(ops(s)->trust_each(s, list, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_set_list(struct certa_store *s, const char *alias,
+    const char *list, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(alias != NULL, CERTA_E_INVAL, "move trust entry: no "
+	    "alias");
+	CERTA_CHECK(one_of(list, trust_lists), CERTA_E_INVAL,
+	    "move trust entry '%s': unknown list '%s'", alias,
+	    list != NULL ? list : "(none)");
+	CERTA_TRY(ops(s)->trust_set_list(s, alias, list, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_delete(struct certa_store *s, const char *alias,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(alias != NULL, CERTA_E_INVAL, "delete trust entry: no "
+	    "alias");
+	CERTA_TRY(ops(s)->trust_delete(s, alias, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_knock(struct certa_store *s, struct certa_trust_rec *rec,
+    bool *inserted, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(inserted != NULL, CERTA_E_INVAL, "record knock: no out");
+	*inserted = false;
+	CERTA_TRY(trust_rec_check(rec, true, err));
+	CERTA_TRY(ops(s)->trust_knock(s, rec, inserted, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_crl_put(struct certa_store *s,
+    struct certa_trust_crl_rec *rec, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->issuer != NULL &&
+	    rec->issuer_hash != NULL && rec->der != NULL && rec->der_len > 0 &&
+	    rec->fingerprint != NULL, CERTA_E_INVAL, "store CRL: issuer, "
+	    "issuer hash, DER and fingerprint are required");
+	CERTA_TRY(ops(s)->trust_crl_put(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_crl_each(struct certa_store *s,
+    certa_store_trust_crl_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list CRLs: no callback");
+	CERTA_TRY(ops(s)->trust_crl_each(s, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_crl_delete(struct certa_store *s, int64_t id,
+    struct certa_err *err)
+{
+	return ops(s)->trust_crl_delete(s, id, err);
+}
+
+certa_rc
+certa_store_trust_generation(struct certa_store *s, uint64_t *out,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "trust generation: no out");
+	*out = 0;
+	CERTA_TRY(ops(s)->trust_generation(s, out, err));
+out:
+	return rc;
+}

@@ -72,6 +72,31 @@ struct certa_store_ops {
 			    char[65], struct certa_err *);
 	certa_rc	(*audit_each)(struct certa_store *, int64_t,
 			    certa_store_audit_fn, void *, struct certa_err *);
+	/* Trust store. */
+	certa_rc	(*trust_put)(struct certa_store *,
+			    struct certa_trust_rec *, struct certa_err *);
+	certa_rc	(*trust_get_alias)(struct certa_store *, const char *,
+			    struct certa_trust_rec *, struct certa_err *);
+	certa_rc	(*trust_get_fp)(struct certa_store *, const char *,
+			    struct certa_trust_rec *, struct certa_err *);
+	certa_rc	(*trust_each)(struct certa_store *, const char *,
+			    certa_store_trust_fn, void *, struct certa_err *);
+	certa_rc	(*trust_set_list)(struct certa_store *, const char *,
+			    const char *, struct certa_err *);
+	certa_rc	(*trust_delete)(struct certa_store *, const char *,
+			    struct certa_err *);
+	certa_rc	(*trust_knock)(struct certa_store *,
+			    struct certa_trust_rec *, bool *,
+			    struct certa_err *);
+	certa_rc	(*trust_crl_put)(struct certa_store *,
+			    struct certa_trust_crl_rec *, struct certa_err *);
+	certa_rc	(*trust_crl_each)(struct certa_store *,
+			    certa_store_trust_crl_fn, void *,
+			    struct certa_err *);
+	certa_rc	(*trust_crl_delete)(struct certa_store *, int64_t,
+			    struct certa_err *);
+	certa_rc	(*trust_generation)(struct certa_store *, uint64_t *,
+			    struct certa_err *);
 };
 
 /*

@@ -1001,6 +1001,422 @@ test_audit(void **state)
 	assert_int_equal(seen.n, 0);
 }
 
+/* Trust store. */
+
+/* A per-run fingerprint: 64 hex digits from tag and k. */
+static const char *
+fp(int k)
+{
+	static char	 ring[8][65];
+	static int	 i;
+	char		*p = ring[i++ % 8];
+
+	snprintf(p, sizeof(ring[0]), "%02x%-62s", k & 0xff, tag);
+	for (char *q = p; *q != '\0'; q++)
+		if (*q == ' ')
+			*q = '0';
+	return p;
+}
+
+static void
+fill_trust(struct certa_trust_rec *r, const char *alias, const char *list,
+    int k)
+{
+	memset(r, 0, sizeof(*r));
+	r->alias = (char *)(uintptr_t)alias;
+	r->list = (char *)(uintptr_t)list;
+	r->der = (uint8_t *)(uintptr_t)fake_der;
+	r->der_len = sizeof(fake_der);
+	r->fingerprint = (char *)(uintptr_t)fp(k);
+	r->subject = (char *)(uintptr_t)"CN=client,O=acme";
+	r->issuer = (char *)(uintptr_t)"CN=Some CA";
+	r->serial = (char *)(uintptr_t)"1f";
+	r->not_before = now - 60;
+	r->not_after = now + 3600;
+	r->source = (char *)(uintptr_t)"imported";
+}
+
+static uint64_t
+generation(struct certa_store *s)
+{
+	uint64_t	 g = 0;
+
+	OK(certa_store_trust_generation(s, &g, &E));
+	assert_true(g > 0);
+	return g;
+}
+
+struct trust_seen {
+	int64_t		 min_id;
+	size_t		 n;
+	int64_t		 ids[16];
+	int64_t		 last;
+	bool		 unordered;
+};
+
+static certa_rc
+collect_trust(const struct certa_trust_rec *r, void *arg)
+{
+	struct trust_seen	*t = arg;
+
+	assert_non_null(r->alias);
+	assert_non_null(r->der);
+	assert_non_null(r->list);
+	if (t->last != 0 && r->id <= t->last)
+		t->unordered = true;
+	t->last = r->id;
+	if (r->id >= t->min_id) {
+		assert_true(t->n < 16);
+		t->ids[t->n++] = r->id;
+	}
+	return CERTA_OK;
+}
+
+static void
+test_trust(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_trust_rec	 r, got;
+	struct trust_seen	 seen;
+	uint64_t		 g0, g;
+	int64_t			 a_id, b_id;
+
+	g0 = generation(s);
+	fill_trust(&r, nm("trust-a"), "trusted", 1);
+	OK(certa_store_trust_put(s, &r, &E));
+	a_id = r.id;
+	assert_true(a_id > 0);
+	assert_true(r.first_seen > 0);
+	assert_int_equal(r.last_seen, r.first_seen);
+	g = generation(s);
+	assert_true(g > g0);
+
+	/* Alias and fingerprint are each unique: the message says which. */
+	fill_trust(&r, nm("trust-a"), "issuer", 2);
+	RC(certa_store_trust_put(s, &r, &E), CERTA_E_CONFLICT);
+	assert_non_null(strstr(E.msg, "alias"));
+	fill_trust(&r, nm("trust-a2"), "issuer", 1);
+	RC(certa_store_trust_put(s, &r, &E), CERTA_E_CONFLICT);
+	assert_non_null(strstr(E.msg, fp(1)));
+	assert_int_equal(generation(s), g);	/* refusals change nothing */
+
+	/* Bad list / source; missing fields. */
+	fill_trust(&r, nm("trust-bad"), "friends", 3);
+	RC(certa_store_trust_put(s, &r, &E), CERTA_E_INVAL);
+	fill_trust(&r, nm("trust-bad"), "trusted", 3);
+	r.source = (char *)(uintptr_t)"magic";
+	RC(certa_store_trust_put(s, &r, &E), CERTA_E_INVAL);
+	fill_trust(&r, nm("trust-bad"), "trusted", 3);
+	r.der = NULL;
+	RC(certa_store_trust_put(s, &r, &E), CERTA_E_INVAL);
+	RC(certa_store_trust_get_alias(s, nm("trust-bad"), &got, &E),
+	    CERTA_E_NOTFOUND);
+
+	fill_trust(&r, nm("trust-b"), "issuer", 4);
+	r.peer_addr = (char *)(uintptr_t)"192.0.2.1:443";
+	OK(certa_store_trust_put(s, &r, &E));
+	b_id = r.id;
+	assert_true(b_id > a_id);
+
+	/* Get by alias and by fingerprint: every field round-trips. */
+	OK(certa_store_trust_get_alias(s, nm("trust-b"), &got, &E));
+	assert_int_equal(got.id, b_id);
+	assert_string_equal(got.alias, nm("trust-b"));
+	assert_string_equal(got.list, "issuer");
+	assert_int_equal(got.der_len, sizeof(fake_der));
+	assert_memory_equal(got.der, fake_der, sizeof(fake_der));
+	assert_string_equal(got.fingerprint, fp(4));
+	assert_string_equal(got.subject, "CN=client,O=acme");
+	assert_string_equal(got.issuer, "CN=Some CA");
+	assert_string_equal(got.serial, "1f");
+	assert_int_equal(got.not_before, now - 60);
+	assert_int_equal(got.not_after, now + 3600);
+	assert_string_equal(got.source, "imported");
+	assert_string_equal(got.peer_addr, "192.0.2.1:443");
+	assert_int_equal(got.attempts, 0);
+	certa_trust_rec_clear(&got);
+	OK(certa_store_trust_get_fp(s, fp(1), &got, &E));
+	assert_int_equal(got.id, a_id);
+	assert_null(got.peer_addr);
+	certa_trust_rec_clear(&got);
+	RC(certa_store_trust_get_fp(s, fp(99), &got, &E), CERTA_E_NOTFOUND);
+	assert_null(got.alias);
+	RC(certa_store_trust_get_alias(s, nm("trust-none"), &got, &E),
+	    CERTA_E_NOTFOUND);
+	assert_non_null(strstr(E.msg, nm("trust-none")));
+
+	/* Each: all, or one list, in id order. */
+	memset(&seen, 0, sizeof(seen));
+	seen.min_id = a_id;
+	OK(certa_store_trust_each(s, NULL, collect_trust, &seen, &E));
+	assert_false(seen.unordered);
+	assert_int_equal(seen.n, 2);
+	memset(&seen, 0, sizeof(seen));
+	seen.min_id = a_id;
+	OK(certa_store_trust_each(s, "issuer", collect_trust, &seen, &E));
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.ids[0], b_id);
+	RC(certa_store_trust_each(s, "friends", collect_trust, &seen, &E),
+	    CERTA_E_INVAL);
+
+	/* Move: bumps; to the same list: nothing; unknown: NOTFOUND. */
+	g = generation(s);
+	OK(certa_store_trust_set_list(s, nm("trust-a"), "rejected", &E));
+	assert_true(generation(s) > g);
+	g = generation(s);
+	OK(certa_store_trust_set_list(s, nm("trust-a"), "rejected", &E));
+	assert_int_equal(generation(s), g);
+	OK(certa_store_trust_get_alias(s, nm("trust-a"), &got, &E));
+	assert_string_equal(got.list, "rejected");
+	certa_trust_rec_clear(&got);
+	RC(certa_store_trust_set_list(s, nm("trust-none"), "trusted", &E),
+	    CERTA_E_NOTFOUND);
+	RC(certa_store_trust_set_list(s, nm("trust-a"), "friends", &E),
+	    CERTA_E_INVAL);
+	assert_int_equal(generation(s), g);
+
+	/* Inside a transaction: a rollback undoes the change and its bump. */
+	OK(certa_store_begin(s, &E));
+	OK(certa_store_trust_delete(s, nm("trust-b"), &E));
+	certa_store_rollback(s);
+	assert_int_equal(generation(s), g);
+	OK(certa_store_trust_get_alias(s, nm("trust-b"), &got, &E));
+	certa_trust_rec_clear(&got);
+
+	/* Delete. */
+	OK(certa_store_trust_delete(s, nm("trust-b"), &E));
+	assert_true(generation(s) > g);
+	RC(certa_store_trust_delete(s, nm("trust-b"), &E), CERTA_E_NOTFOUND);
+	RC(certa_store_trust_get_fp(s, fp(4), &got, &E), CERTA_E_NOTFOUND);
+	/* Its fingerprint and alias are free again. */
+	fill_trust(&r, nm("trust-b"), "trusted", 4);
+	OK(certa_store_trust_put(s, &r, &E));
+}
+
+static void
+test_trust_knock(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_trust_rec	 r, got;
+	bool			 ins = true;
+	uint64_t		 g;
+	int			 i;
+
+	/* First knock inserts a rejected entry and bumps. */
+	g = generation(s);
+	fill_trust(&r, nm("knock"), "trusted", 10);	/* list ignored */
+	r.source = (char *)(uintptr_t)"auto-rejected";
+	r.peer_addr = (char *)(uintptr_t)"198.51.100.7:50000";
+	r.last_seen = now;
+	OK(certa_store_trust_knock(s, &r, &ins, &E));
+	assert_true(ins);
+	assert_true(generation(s) > g);
+	g = generation(s);
+	OK(certa_store_trust_get_fp(s, fp(10), &got, &E));
+	assert_string_equal(got.list, "rejected");
+	assert_string_equal(got.source, "auto-rejected");
+	assert_int_equal(got.attempts, 1);
+	assert_int_equal(got.first_seen, now);
+	assert_int_equal(got.last_seen, now);
+	certa_trust_rec_clear(&got);
+
+	/* Later knocks (any alias) count on the same row; no bump. */
+	for (i = 1; i <= 3; i++) {
+		fill_trust(&r, nm("knock-other"), "rejected", 10);
+		r.peer_addr = (char *)(uintptr_t)"198.51.100.8:1";
+		r.last_seen = now + i;
+		OK(certa_store_trust_knock(s, &r, &ins, &E));
+		assert_false(ins);
+	}
+	/* A knock dated earlier does not move last_seen back. */
+	fill_trust(&r, nm("knock"), "rejected", 10);
+	r.last_seen = now - 100;
+	OK(certa_store_trust_knock(s, &r, &ins, &E));
+	assert_false(ins);
+	assert_int_equal(generation(s), g);
+	OK(certa_store_trust_get_fp(s, fp(10), &got, &E));
+	assert_string_equal(got.alias, nm("knock"));
+	assert_int_equal(got.attempts, 5);
+	assert_int_equal(got.first_seen, now);
+	assert_int_equal(got.last_seen, now + 3);
+	assert_null(got.peer_addr);
+	certa_trust_rec_clear(&got);
+	RC(certa_store_trust_get_alias(s, nm("knock-other"), &got, &E),
+	    CERTA_E_NOTFOUND);
+
+	/* A knock on a trusted entry counts, and leaves it trusted. */
+	fill_trust(&r, nm("knock-trusted"), "trusted", 11);
+	OK(certa_store_trust_put(s, &r, &E));
+	g = generation(s);
+	fill_trust(&r, nm("knock-x"), "rejected", 11);
+	OK(certa_store_trust_knock(s, &r, &ins, &E));
+	assert_false(ins);
+	assert_int_equal(generation(s), g);
+	OK(certa_store_trust_get_fp(s, fp(11), &got, &E));
+	assert_string_equal(got.list, "trusted");
+	assert_int_equal(got.attempts, 1);
+	certa_trust_rec_clear(&got);
+
+	/* A new certificate under a taken alias: CONFLICT, nothing stored. */
+	fill_trust(&r, nm("knock"), "rejected", 12);
+	RC(certa_store_trust_knock(s, &r, &ins, &E), CERTA_E_CONFLICT);
+	assert_false(ins);
+	RC(certa_store_trust_get_fp(s, fp(12), &got, &E), CERTA_E_NOTFOUND);
+	assert_int_equal(generation(s), g);
+}
+
+/* Child of test_trust_knock_race: 50 knocks of one certificate. */
+static void
+knocker(int k, int go)
+{
+	struct certa_store	*s = NULL;
+	struct certa_err	 err;
+	struct certa_trust_rec	 r;
+	char			 alias[64], c;
+	bool			 ins;
+	int			 j;
+
+	certa_err_clear(&err);
+	if (certa_store_open(&s, dsn, &err) != CERTA_OK)
+		goto fail;
+	if (read(go, &c, 1) < 0)
+		goto fail;
+	for (j = 0; j < 50; j++) {
+		snprintf(alias, sizeof(alias), "racer%d-%d-%s", k, j, tag);
+		fill_trust(&r, alias, "rejected", 20);
+		r.source = (char *)(uintptr_t)"auto-rejected";
+		if (certa_store_trust_knock(s, &r, &ins, &err) != CERTA_OK)
+			goto fail;
+	}
+	certa_store_close(s);
+	_exit(0);
+fail:
+	fprintf(stderr, "knocker %d: %s: %s\n", k, certa_rc_name(err.rc),
+	    err.msg);
+	_exit(1);
+}
+
+/* Processes knocking with one certificate at once: one row, every count. */
+static void
+test_trust_knock_race(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_trust_rec	 got;
+	pid_t			 pid[3];
+	int			 go[2], st, k;
+
+	assert_int_equal(pipe(go), 0);
+	for (k = 0; k < 3; k++) {
+		pid[k] = fork();
+		assert_true(pid[k] >= 0);
+		if (pid[k] == 0) {
+			close(go[1]);
+			knocker(k, go[0]);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (k = 0; k < 3; k++) {
+		assert_int_equal(waitpid(pid[k], &st, 0), pid[k]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	OK(certa_store_trust_get_fp(s, fp(20), &got, &E));
+	assert_int_equal(got.attempts, 150);
+	assert_string_equal(got.list, "rejected");
+	certa_trust_rec_clear(&got);
+}
+
+struct crl_seen {
+	size_t		 n;
+	int64_t		 id;
+	char		 number[16];
+	char		 fp[65];
+	int64_t		 next_update;
+	bool		 key_id_empty;
+};
+
+static certa_rc
+collect_crl(const struct certa_trust_crl_rec *r, void *arg)
+{
+	struct crl_seen	*c = arg;
+
+	if (strstr(r->issuer, tag) == NULL)
+		return CERTA_OK;	/* another run's */
+	c->n++;
+	c->id = r->id;
+	snprintf(c->number, sizeof(c->number), "%s",
+	    r->crl_number != NULL ? r->crl_number : "(null)");
+	snprintf(c->fp, sizeof(c->fp), "%s", r->fingerprint);
+	c->next_update = r->next_update;
+	c->key_id_empty = r->key_id != NULL && r->key_id[0] == '\0';
+	assert_int_equal(r->der_len, sizeof(fake_der));
+	return CERTA_OK;
+}
+
+static void
+test_trust_crl(void **state)
+{
+	struct certa_store		*s = *state;
+	struct certa_trust_crl_rec	 c;
+	struct crl_seen			 seen;
+	char				 issuer[96];
+	uint64_t			 g;
+	int64_t				 id;
+
+	snprintf(issuer, sizeof(issuer), "CN=CRL CA %s", tag);
+	memset(&c, 0, sizeof(c));
+	c.issuer = issuer;
+	c.issuer_hash = (char *)(uintptr_t)fp(30);
+	c.crl_number = (char *)(uintptr_t)"1";
+	c.this_update = now;
+	c.next_update = now + 86400;
+	c.der = (uint8_t *)(uintptr_t)fake_der;
+	c.der_len = sizeof(fake_der);
+	c.fingerprint = (char *)(uintptr_t)fp(31);
+	g = generation(s);
+	OK(certa_store_trust_crl_put(s, &c, &E));
+	id = c.id;
+	assert_true(id > 0);
+	assert_true(generation(s) > g);
+
+	/* The same issuer again: replaced, same id, bumped. */
+	g = generation(s);
+	c.crl_number = (char *)(uintptr_t)"2";
+	c.next_update = 0;
+	c.fingerprint = (char *)(uintptr_t)fp(32);
+	OK(certa_store_trust_crl_put(s, &c, &E));
+	assert_int_equal(c.id, id);
+	assert_true(generation(s) > g);
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_trust_crl_each(s, collect_crl, &seen, &E));
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.number, "2");
+	assert_string_equal(seen.fp, fp(32));
+	assert_int_equal(seen.next_update, 0);
+	assert_true(seen.key_id_empty);
+
+	/* Another key of the same name: a second CRL. */
+	c.key_id = (char *)(uintptr_t)"0a0b";
+	c.crl_number = NULL;
+	OK(certa_store_trust_crl_put(s, &c, &E));
+	assert_true(c.id != id);
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_trust_crl_each(s, collect_crl, &seen, &E));
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.number, "(null)");
+
+	/* Missing fields; delete. */
+	c.der = NULL;
+	RC(certa_store_trust_crl_put(s, &c, &E), CERTA_E_INVAL);
+	g = generation(s);
+	OK(certa_store_trust_crl_delete(s, id, &E));
+	assert_true(generation(s) > g);
+	RC(certa_store_trust_crl_delete(s, id, &E), CERTA_E_NOTFOUND);
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_trust_crl_each(s, collect_crl, &seen, &E));
+	assert_int_equal(seen.n, 1);
+}
+
 /* Child of test_concurrent: 500 certificates in transactions of 50. */
 static void
 writer(int k, int64_t ca, int go)
@@ -1279,6 +1695,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trust_knock, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_trust_knock_race, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_trust_crl, setup,
 		    teardown),
 		cmocka_unit_test(test_sqlite_backend),
 		cmocka_unit_test(test_sqlite_busy_wait),
