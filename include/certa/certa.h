@@ -61,6 +61,8 @@ struct certa_store *certa_ctx_store(struct certa_ctx *);
 /* Who acts, for the audit log ("cli:alice"); copied. */
 void	certa_ctx_set_actor(struct certa_ctx *, const char *actor);
 const char *certa_ctx_dir(const struct certa_ctx *);
+/* Who acts, for audit records written by other layers. */
+const char *certa_ctx_actor(const struct certa_ctx *);
 
 /* Organisations and applications.  Names: 1..128 printable characters. */
 CERTA_MUST_USE certa_rc certa_org_create(struct certa_ctx *, const char *name,

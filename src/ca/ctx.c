@@ -132,6 +132,12 @@ certa_ctx_dir(const struct certa_ctx *c)
 	return c->dir;
 }
 
+const char *
+certa_ctx_actor(const struct certa_ctx *c)
+{
+	return c->actor;
+}
+
 void
 certa_ctx_set_actor(struct certa_ctx *c, const char *actor)
 {

@@ -12,9 +12,9 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include <certa/certa.h>
 #include <certa/truststore.h>
 
-#include "ca/ctx.h"
 #include "trust/truststore_int.h"
 #include "util/util.h"
 
@@ -163,18 +163,18 @@ certa_trust_snapshot_load(struct certa_ctx *c, struct certa_snapshot **out,
 
 	memset(&s, 0, sizeof(s));
 	*out = NULL;
-	CERTA_TRY(certa_store_trust_generation(c->store, &gen, err));
+	CERTA_TRY(certa_store_trust_generation(certa_ctx_store(c), &gen, err));
 	CERTA_TRY(certa_snapshot_builder_new(&b, err));
 	s.b = b;
 	s.err = err;
-	CERTA_TRY(certa_store_trust_each(c->store, NULL, load_entry, &s, err));
-	CERTA_TRY(certa_store_trust_crl_each(c->store, load_crl, &s, err));
-	CERTA_TRY(certa_store_ca_each(c->store, load_ca, &s, err));
+	CERTA_TRY(certa_store_trust_each(certa_ctx_store(c), NULL, load_entry, &s, err));
+	CERTA_TRY(certa_store_trust_crl_each(certa_ctx_store(c), load_crl, &s, err));
+	CERTA_TRY(certa_store_ca_each(certa_ctx_store(c), load_ca, &s, err));
 	for (i = 0; i < s.ncas; i++) {
 		CERTA_TRY(certa_snapshot_add_certa_ca(b, s.cas[i].der,
 		    s.cas[i].len, s.cas[i].anchor, err));
 		s.ca = &s.cas[i];
-		CERTA_TRY(certa_store_revoked_each(c->store, s.cas[i].id,
+		CERTA_TRY(certa_store_revoked_each(certa_ctx_store(c), s.cas[i].id,
 		    load_revoked, &s, err));
 	}
 	rc = certa_snapshot_build(b, gen, out, err);
@@ -298,7 +298,7 @@ certa_trust_holder_get(struct certa_trust_holder *h, struct certa_ctx *c,
 	certa_rc		 rc = CERTA_OK;
 
 	*out = NULL;
-	CERTA_TRY(certa_store_trust_generation(c->store, &gen, err));
+	CERTA_TRY(certa_store_trust_generation(certa_ctx_store(c), &gen, err));
 	if ((s = holder_take(h, dir, gen, &old)) != NULL)
 		goto done;		/* the common case: up to date */
 

@@ -30,10 +30,10 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <certa/certa.h>
 #include <certa/truststore.h>
 #include <certa/util.h>
 
-#include "ca/ctx.h"
 #include "core/core.h"
 #include "trust/truststore_int.h"
 #include "util/util.h"
@@ -506,9 +506,9 @@ certa_trust_export_opcua(struct certa_ctx *c, const char *dir, bool prune,
 	CERTA_CHECK(strlen(dir) + 64 < sizeof(path), CERTA_E_INVAL,
 	    "export: directory path too long");
 	/* Read everything first: a store error writes no file. */
-	rc = certa_store_trust_each(c->store, NULL, export_entry, &s, err);
+	rc = certa_store_trust_each(certa_ctx_store(c), NULL, export_entry, &s, err);
 	if (rc == CERTA_OK)
-		rc = certa_store_trust_crl_each(c->store, export_crl, &s, err);
+		rc = certa_store_trust_crl_each(certa_ctx_store(c), export_crl, &s, err);
 	if (rc == CERTA_E_NOMEM)
 		CERTA_FAIL(CERTA_E_NOMEM, "export: out of memory");
 	CERTA_TRY(rc);
@@ -650,7 +650,7 @@ sync_certs(struct certa_ctx *c, const char *path, const char *rel,
 		CERTA_CHECK(fps_add(seen, fp) == CERTA_OK, CERTA_E_NOMEM,
 		    "oom");
 		certa_trust_rec_clear(&r);
-		rc = certa_store_trust_get_fp(c->store, fp, &r, err);
+		rc = certa_store_trust_get_fp(certa_ctx_store(c), fp, &r, err);
 		if (rc == CERTA_OK) {
 			if (strcmp(r.list, list) == 0) {
 				n->unchanged++;
@@ -725,7 +725,7 @@ sync_crl(struct certa_ctx *c, const char *path, const char *rel,
 		certa_trust_fp(cd, (size_t)dn, fp);
 		ff.fp = fp;
 		ff.found = false;
-		CERTA_TRY(certa_store_trust_crl_each(c->store, crl_fp_cb, &ff,
+		CERTA_TRY(certa_store_trust_crl_each(certa_ctx_store(c), crl_fp_cb, &ff,
 		    err));
 		if (ff.found) {
 			n->unchanged++;
@@ -865,7 +865,7 @@ certa_trust_sync_opcua(struct certa_ctx *c, const char *dir,
 	o.seen = &seen;
 	o.fn = hold;
 	o.arg = &h;
-	CERTA_TRY(certa_store_trust_each(c->store, NULL, only_in_store, &o,
+	CERTA_TRY(certa_store_trust_each(certa_ctx_store(c), NULL, only_in_store, &o,
 	    err));
 	CERTA_CHECK(!h.nomem, CERTA_E_NOMEM, "sync: out of memory");
 	CERTA_TRY(certa_trust_tx_commit(c, err));

@@ -22,11 +22,11 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 
+#include <certa/certa.h>
 #include <certa/limits.h>
 #include <certa/truststore.h>
 
 #include "audit/audit.h"
-#include "ca/ctx.h"
 #include "core/core.h"
 #include "trust/truststore_int.h"
 #include "util/util.h"
@@ -578,19 +578,19 @@ out:
 certa_rc
 certa_trust_tx_begin(struct certa_ctx *c, struct certa_err *err)
 {
-	return certa_store_begin(c->store, err);
+	return certa_store_begin(certa_ctx_store(c), err);
 }
 
 certa_rc
 certa_trust_tx_commit(struct certa_ctx *c, struct certa_err *err)
 {
-	return certa_store_commit(c->store, err);
+	return certa_store_commit(certa_ctx_store(c), err);
 }
 
 void
 certa_trust_tx_rollback(struct certa_ctx *c)
 {
-	certa_store_rollback(c->store);
+	certa_store_rollback(certa_ctx_store(c));
 }
 
 /* Details are JSON of fixed keys; values are hex or list names only. */
@@ -601,7 +601,7 @@ audit(struct certa_ctx *c, const char *action, const char *prefix,
 	char	obj[160];
 
 	snprintf(obj, sizeof(obj), "%s:%.128s", prefix, name);
-	return certa_audit_append(c->store, c->actor, action, obj, "ok",
+	return certa_audit_append(certa_ctx_store(c), certa_ctx_actor(c), action, obj, "ok",
 	    details, err);
 }
 
@@ -623,7 +623,7 @@ certa_trust_add_tx(struct certa_ctx *c, X509 *x, const char *alias,
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
 	CERTA_TRY(rec_fill(x, &r, err));
-	rc = certa_store_trust_get_fp(c->store, r.fingerprint, &old, err);
+	rc = certa_store_trust_get_fp(certa_ctx_store(c), r.fingerprint, &old, err);
 	if (rc == CERTA_OK)
 		CERTA_FAIL(CERTA_E_CONFLICT, "certificate %.200s (SHA-256 "
 		    "%.16s...) is in the trust store already, as '%s' (%s "
@@ -634,18 +634,18 @@ certa_trust_add_tx(struct certa_ctx *c, X509 *x, const char *alias,
 	rc = CERTA_OK;
 	if (alias != NULL) {
 		CERTA_TRY(certa_trust_alias_check(alias, err));
-		CERTA_TRY(alias_taken(c->store, alias, &taken, err));
+		CERTA_TRY(alias_taken(certa_ctx_store(c), alias, &taken, err));
 		CERTA_CHECK(!taken, CERTA_E_CONFLICT, "alias '%s' is taken "
 		    "already: choose another (--alias)", alias);
 		snprintf(a, sizeof(a), "%s", alias);
 	} else {
 		cn = certa_trust_cn(x);
-		CERTA_TRY(alias_unique(c->store, cn, NULL, a, err));
+		CERTA_TRY(alias_unique(certa_ctx_store(c), cn, NULL, a, err));
 	}
 	CERTA_CHECK((r.alias = certa_strdup(a)) != NULL &&
 	    (r.list = certa_strdup(list)) != NULL &&
 	    (r.source = certa_strdup(source)) != NULL, CERTA_E_NOMEM, "oom");
-	CERTA_TRY(certa_store_trust_put(c->store, &r, err));
+	CERTA_TRY(certa_store_trust_put(certa_ctx_store(c), &r, err));
 	snprintf(details, sizeof(details), "{\"list\":\"%s\",\"source\":"
 	    "\"%s\",\"fingerprint\":\"%s\"}", list, source, r.fingerprint);
 	CERTA_TRY(audit(c, "trust.import", "trust", r.alias, details, err));
@@ -765,7 +765,7 @@ certa_trust_get(struct certa_ctx *c, const char *alias,
 
 	memset(out, 0, sizeof(*out));
 	CERTA_TRY(certa_trust_alias_check(alias, err));
-	CERTA_TRY(certa_store_trust_get_alias(c->store, alias, out, err));
+	CERTA_TRY(certa_store_trust_get_alias(certa_ctx_store(c), alias, out, err));
 out:
 	return rc;
 }
@@ -786,10 +786,10 @@ certa_trust_move(struct certa_ctx *c, const char *alias,
 	CERTA_TRY(certa_trust_alias_check(alias, err));
 	CERTA_TRY(certa_trust_tx_begin(c, err));
 	tx = true;
-	CERTA_TRY(certa_store_trust_get_alias(c->store, alias, &r, err));
+	CERTA_TRY(certa_store_trust_get_alias(certa_ctx_store(c), alias, &r, err));
 	if (strcmp(r.list, list_names[list]) == 0)
 		goto out;		/* there already: nothing to write */
-	CERTA_TRY(certa_store_trust_set_list(c->store, alias,
+	CERTA_TRY(certa_store_trust_set_list(certa_ctx_store(c), alias,
 	    list_names[list], err));
 	snprintf(details, sizeof(details), "{\"from\":\"%s\",\"to\":\"%s\"}",
 	    r.list, list_names[list]);
@@ -817,8 +817,8 @@ certa_trust_delete(struct certa_ctx *c, const char *alias,
 	CERTA_TRY(certa_trust_alias_check(alias, err));
 	CERTA_TRY(certa_trust_tx_begin(c, err));
 	tx = true;
-	CERTA_TRY(certa_store_trust_get_alias(c->store, alias, &r, err));
-	CERTA_TRY(certa_store_trust_delete(c->store, alias, err));
+	CERTA_TRY(certa_store_trust_get_alias(certa_ctx_store(c), alias, &r, err));
+	CERTA_TRY(certa_store_trust_delete(certa_ctx_store(c), alias, err));
 	snprintf(details, sizeof(details), "{\"list\":\"%s\","
 	    "\"fingerprint\":\"%s\"}", r.list, r.fingerprint);
 	CERTA_TRY(audit(c, "trust.delete", "trust", alias, details, err));
@@ -1080,9 +1080,9 @@ certa_trust_crl_add_tx(struct certa_ctx *c, X509_CRL *crl,
 	f.crl = crl;
 	f.issuer = r.issuer;
 	f.akid = aki != NULL ? aki->keyid : NULL;
-	rc = certa_store_trust_each(c->store, "trusted", crl_find_cb, &f, err);
+	rc = certa_store_trust_each(certa_ctx_store(c), "trusted", crl_find_cb, &f, err);
 	if (rc == CERTA_OK)
-		rc = certa_store_trust_each(c->store, "issuer", crl_find_cb,
+		rc = certa_store_trust_each(certa_ctx_store(c), "issuer", crl_find_cb,
 		    &f, err);
 	if (rc == CRL_FOUND && f.signer != NULL)
 		rc = CERTA_OK;
@@ -1137,7 +1137,7 @@ certa_trust_crl_add_tx(struct certa_ctx *c, X509_CRL *crl,
 	/* RFC 5280 §5.2.3: CRL numbers only grow; never go back. */
 	st.issuer_hash = r.issuer_hash;
 	st.key_id = r.key_id;
-	CERTA_TRY(certa_store_trust_crl_each(c->store, crl_stored_cb, &st,
+	CERTA_TRY(certa_store_trust_crl_each(certa_ctx_store(c), crl_stored_cb, &st,
 	    err));
 	if (st.found) {
 		CERTA_CHECK(strcmp(st.fp, r.fingerprint) != 0,
@@ -1154,7 +1154,7 @@ certa_trust_crl_add_tx(struct certa_ctx *c, X509_CRL *crl,
 			    "the stored one (thisUpdate)", f.alias);
 		}
 	}
-	CERTA_TRY(certa_store_trust_crl_put(c->store, &r, err));
+	CERTA_TRY(certa_store_trust_crl_put(certa_ctx_store(c), &r, err));
 	snprintf(details, sizeof(details), "{\"number\":\"%.96s\","
 	    "\"fingerprint\":\"%s\"}", r.crl_number != NULL ? r.crl_number :
 	    "", r.fingerprint);
@@ -1275,7 +1275,7 @@ certa_trust_record_rejected(struct certa_ctx *c, const uint8_t *leaf,
 		CERTA_TRY(certa_trust_tx_begin(c, err));
 		tx = true;
 		certa_trust_rec_clear(&old);
-		rc = certa_store_trust_get_fp(c->store, r.fingerprint, &old,
+		rc = certa_store_trust_get_fp(certa_ctx_store(c), r.fingerprint, &old,
 		    err);
 		CERTA_CHECK(rc == CERTA_OK || rc == CERTA_E_NOTFOUND, rc,
 		    "record a rejected certificate");
@@ -1285,13 +1285,13 @@ certa_trust_record_rejected(struct certa_ctx *c, const uint8_t *leaf,
 		if (known)
 			snprintf(a, sizeof(a), "%s", old.alias);
 		else
-			CERTA_TRY(alias_unique(c->store, cn, r.fingerprint,
+			CERTA_TRY(alias_unique(certa_ctx_store(c), cn, r.fingerprint,
 			    a, err));
 		free(r.alias);
 		CERTA_CHECK((r.alias = certa_strdup(a)) != NULL,
 		    CERTA_E_NOMEM, "oom");
 		r.last_seen = certa_now();
-		rc = certa_store_trust_knock(c->store, &r, &ins, err);
+		rc = certa_store_trust_knock(certa_ctx_store(c), &r, &ins, err);
 		if (rc == CERTA_E_CONFLICT && !known && tries < 3) {
 			certa_trust_tx_rollback(c);
 			tx = false;
