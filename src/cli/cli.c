@@ -228,6 +228,20 @@ cli_free_pass(char *p)
 		certa_free_secret(p, strlen(p) + 1);
 }
 
+int
+cli_list_done(json_t *arr, bool json, certa_rc rc, const struct certa_err *err)
+{
+	if (rc != CERTA_OK) {
+		json_decref(arr);
+		return cli_fail(rc, err);
+	}
+	if (json)
+		cli_json_print(arr);
+	else
+		json_decref(arr);
+	return 0;
+}
+
 void
 cli_json_print(json_t *v)
 {

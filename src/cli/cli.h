@@ -77,6 +77,13 @@ int		 cli_readable(const char *what, const char *path);
 /* Read a password/passphrase file; prints the error. */
 int		 cli_read_pass(const char *path, char **out);
 void		 cli_free_pass(char *p);
+/*
+ * End of a listing: with rc OK, print arr when json (else it was printed
+ * as text already); otherwise report the error.  Drops arr; returns the
+ * exit code.
+ */
+int		 cli_list_done(json_t *arr, bool json, certa_rc rc,
+		    const struct certa_err *err);
 /* Print a JSON value followed by a newline; decref it. */
 void		 cli_json_print(json_t *v);
 /* RFC 3339 UTC of t as a JSON string. */
@@ -102,5 +109,6 @@ int	cmd_ca(int argc, char **argv);
 int	cmd_verify(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
 int	cmd_trust(int argc, char **argv);
+int	cmd_serve(int argc, char **argv);
 
 #endif

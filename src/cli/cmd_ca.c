@@ -145,10 +145,8 @@ cmd_ca(int argc, char **argv)
 
 		rc = certa_store_ca_each(certa_ctx_store(ctx), ca_row, &l,
 		    &err);
-		if (rc == CERTA_OK && l.json)
-			cli_json_print(l.arr);
-		else
-			json_decref(l.arr);
+		ec = cli_list_done(l.arr, l.json, rc, &err);
+		rc = CERTA_OK;
 	} else if (strcmp(a.pos[0], "export") == 0) {
 		rc = certa_ca_export(ctx, cli_flag(&a, "chain"),
 		    cli_opt(&a, "format"), &out, &len, &err);

@@ -112,10 +112,8 @@ cmd_org(int argc, char **argv)
 
 		rc = certa_store_org_each(certa_ctx_store(ctx), org_row, &l,
 		    &err);
-		if (rc == CERTA_OK && json)
-			cli_json_print(l.arr);
-		else
-			json_decref(l.arr);
+		ec = cli_list_done(l.arr, json, rc, &err);
+		rc = CERTA_OK;
 	} else {
 		ec = cli_usage(ORG_USAGE, "unknown org command '%s'", a.pos[0]);
 	}
@@ -173,10 +171,8 @@ cmd_app(int argc, char **argv)
 		if (rc == CERTA_OK)
 			rc = certa_store_app_each(certa_ctx_store(ctx), org.id,
 			    app_row, &l, &err);
-		if (rc == CERTA_OK && json)
-			cli_json_print(l.arr);
-		else
-			json_decref(l.arr);
+		ec = cli_list_done(l.arr, json, rc, &err);
+		rc = CERTA_OK;
 	} else {
 		ec = cli_usage(APP_USAGE, "unknown app command '%s'", a.pos[0]);
 	}

@@ -143,15 +143,7 @@ do_list(struct certa_ctx *ctx, const struct cli_args *a)
 		    "STATUS", "NOT AFTER", "SUBJECT");
 	rc = certa_store_trust_each(certa_ctx_store(ctx), list, list_row, &l,
 	    &err);
-	if (rc != CERTA_OK) {
-		json_decref(l.arr);
-		return cli_fail(rc, &err);
-	}
-	if (l.json)
-		cli_json_print(l.arr);
-	else
-		json_decref(l.arr);
-	return 0;
+	return cli_list_done(l.arr, l.json, rc, &err);
 }
 
 static int
@@ -441,15 +433,7 @@ do_list_crl(struct certa_ctx *ctx, const struct cli_args *a)
 	l.arr = json_array();
 	rc = certa_store_trust_crl_each(certa_ctx_store(ctx), crl_row, &l,
 	    &err);
-	if (rc != CERTA_OK) {
-		json_decref(l.arr);
-		return cli_fail(rc, &err);
-	}
-	if (l.json)
-		cli_json_print(l.arr);
-	else
-		json_decref(l.arr);
-	return 0;
+	return cli_list_done(l.arr, l.json, rc, &err);
 }
 
 static int
