@@ -43,6 +43,10 @@
 #include <certa/store.h>
 #include <certa/util.h>
 
+/* Every call is checked for errors left on the OpenSSL queue. */
+#define TEST_AFTER_CALL(text)	note_queue(text)
+#include "testutil.h"
+
 #define DAY		86400
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define BASE_URL	"http://ca.example:8080"
@@ -51,7 +55,6 @@
 static char		 base[64];	/* mkdtemp */
 static char		 passfile[128], wrongpass[128];
 static char		 main_dir[128];	/* two-tier P-256, shared */
-static struct certa_err	 E;
 static int		 nbad;
 
 /*
@@ -90,17 +93,6 @@ note_queue(const char *call)
 	queue_leaks[i].n++;
 }
 
-#define OK(e)		RC((e), CERTA_OK)
-#define RC(e, want) do {						\
-	certa_rc	r_;						\
-									\
-	certa_err_clear(&E);						\
-	r_ = (e);							\
-	note_queue(#e);							\
-	if (r_ != (want))						\
-		fail_msg("%s = %s, want %s (%s)", #e, certa_rc_name(r_),\
-		    certa_rc_name(want), E.msg);			\
-} while (0)
 
 #define BAD(...) do {							\
 	print_error(__VA_ARGS__);					\
@@ -117,32 +109,6 @@ note_queue(const char *call)
  * Files and directories.
  */
 
-static void
-rm_rf(const char *path)
-{
-	DIR		*d;
-	struct dirent	*e;
-	struct stat	 st;
-	char		 p[1024];
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	if ((d = opendir(path)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 ||
-			    strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-			rm_rf(p);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
 
 /* Number of entries in dir; -1 when it does not exist. */
 static int

@@ -45,11 +45,14 @@
 #include "core/profile.h"
 #include "util/util.h"
 
+/* Every call is checked for errors left on the OpenSSL queue. */
+#define TEST_AFTER_CALL(text)	note_queue(text)
+#include "testutil.h"
+
 #define DAY		86400
 #define NOW		1767225600	/* 2026-01-01T00:00:00Z */
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
-static struct certa_err	 E;
 static int		 nbad;		/* failing rows of the current table */
 
 /*
@@ -88,17 +91,6 @@ note_queue(const char *call)
 	queue_leaks[i].n++;
 }
 
-#define OK(e)		RC((e), CERTA_OK)
-#define RC(e, want) do {						\
-	certa_rc	r_;						\
-									\
-	certa_err_clear(&E);						\
-	r_ = (e);							\
-	note_queue(#e);							\
-	if (r_ != (want))						\
-		fail_msg("%s = %s, want %s (%s)", #e, certa_rc_name(r_),\
-		    certa_rc_name(want), E.msg);			\
-} while (0)
 
 /* A row of a table disagrees: say which, go on with the next. */
 #define BAD(...) do {							\

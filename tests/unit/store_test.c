@@ -31,29 +31,14 @@
 #include <sqlite3.h>		/* test_sqlite_* only */
 
 #include <certa/store.h>
+#include "testutil.h"
 
 static char		 tmpdir[64];
 static char		 dsn[1024];
 static char		 tag[32];	/* per run: hex, unique names */
 static bool		 is_sqlite;
 static int64_t		 now;
-static struct certa_err	 E;
 
-#define OK(e)		RC((e), CERTA_OK)
-#define RC(e, want) do {						\
-	certa_rc	r_;						\
-									\
-	certa_err_clear(&E);						\
-	r_ = (e);							\
-	if (r_ != (want))						\
-		fail_msg("%s = %s, want %s (%s)", #e, certa_rc_name(r_),\
-		    certa_rc_name(want), E.msg);			\
-} while (0)
-#define NOT_OK(e) do {							\
-	certa_err_clear(&E);						\
-	if ((e) == CERTA_OK)						\
-		fail_msg("%s succeeded, want an error", #e);		\
-} while (0)
 
 /* "base-TAG" into a static ring of buffers (a few live at once). */
 static const char *

@@ -34,49 +34,15 @@
 #include <certa/util.h>
 
 #include "core/core.h"
+#include "testutil.h"
 
 static char		 base[64];	/* mkdtemp */
 static char		 passfile[PATH_MAX];
-static struct certa_err	 E;
 static int		 ndirs;
 
-#define OK(e)		RC((e), CERTA_OK)
-#define RC(e, want) do {						\
-	certa_rc	r_;						\
-									\
-	certa_err_clear(&E);						\
-	r_ = (e);							\
-	if (r_ != (want))						\
-		fail_msg("%s = %s, want %s (%s)", #e, certa_rc_name(r_),\
-		    certa_rc_name(want), E.msg);			\
-} while (0)
 
 /* --- fixtures ------------------------------------------------------- */
 
-static void
-rm_rf(const char *path)
-{
-	DIR		*d;
-	struct dirent	*e;
-	struct stat	 sb;
-	char		 p[PATH_MAX];
-
-	if (lstat(path, &sb) != 0)
-		return;
-	if (S_ISDIR(sb.st_mode) && (d = opendir(path)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 ||
-			    strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-			rm_rf(p);
-		}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
 
 static int
 group_setup(void **state)
