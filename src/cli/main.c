@@ -22,6 +22,7 @@ static const struct {
 	{ "verify", cmd_verify, "check a certificate against certa's CAs" },
 	{ "audit", cmd_audit, "audit log: list, verify" },
 	{ "trust", cmd_trust, "trust store: import, lists, CRLs, OPC UA" },
+	{ "serve", cmd_serve, "run the daemon (OCSP, CRL and CA over HTTP)" },
 };
 
 static void
