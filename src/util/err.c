@@ -42,6 +42,9 @@ certa_err_clear(struct certa_err *err)
 	err->line = 0;
 }
 
+static void err_vset(struct certa_err *, certa_rc, const char *, int,
+    const char *, const char *, va_list) CERTA_PRINTF(6, 0);
+
 static void
 err_vset(struct certa_err *err, certa_rc rc, const char *file, int line,
     const char *suffix, const char *fmt, va_list ap)
