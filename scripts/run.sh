@@ -1,7 +1,9 @@
 #!/bin/sh
 # certa's main job on the embedded default (SQLite in ./certa-data):
 # initialise the data directory if absent, issue a demo client certificate
-# of each type, and say where everything is.  Idempotent.
+# of each type, say where everything is, then run `certa serve` in the
+# foreground so the certificates' OCSP and CRL URLs answer (Ctrl-C stops
+# it).  CERTA_RUN_NO_SERVE=1 skips the daemon.  Idempotent.
 set -eu
 CERTA=${1:-build/certa}
 DIR=${2:-./certa-data}
@@ -40,3 +42,10 @@ ls -1 "$DEMO" | grep -e "$stamp" -e ca-chain -e issuing.crl | sed 's/^/  /'
 echo
 echo "check one with openssl:"
 echo "  openssl verify -CAfile $DEMO/ca-chain.pem $DEMO/transport-$stamp.crt"
+[ "${CERTA_RUN_NO_SERVE:-0}" = 1 ] && exit 0
+echo
+echo "ask the OCSP responder (certa serve, below) about it:"
+echo "  openssl ocsp -issuer $DEMO/ca-chain.pem -cert $DEMO/transport-$stamp.crt \\"
+echo "      -url http://127.0.0.1:8080/ocsp -CAfile $DEMO/ca-chain.pem"
+echo
+exec "$CERTA" --dir "$DIR" serve --public "${CERTA_PUBLIC:-127.0.0.1:8080}"
