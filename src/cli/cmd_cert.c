@@ -699,62 +699,6 @@ cmd_cert(int argc, char **argv)
 	return ec;
 }
 
-#define VERIFY_USAGE "certa verify [--time T] [--json] LEAF"
-
-int
-cmd_verify(int argc, char **argv)
-{
-	static const struct cli_opt spec[] = {
-		{ "time", true, false }, { "json", false, false },
-		{ NULL, 0, 0 } };
-	struct cli_args		 a;
-	struct certa_ctx	*ctx = NULL;
-	struct certa_err	 err;
-	struct certa_verdict	 v;
-	uint8_t			*data = NULL;
-	size_t			 len = 0;
-	int64_t			 at = 0;
-	certa_rc		 rc;
-	int			 ec;
-
-	if ((ec = cli_parse(argc, argv, spec, &a, VERIFY_USAGE)) != 0)
-		return ec;
-	if (a.npos != 1)
-		return cli_usage(VERIFY_USAGE, "expected one certificate file");
-	certa_err_clear(&err);
-	if (cli_opt(&a, "time") != NULL &&
-	    (rc = certa_time_parse(cli_opt(&a, "time"), &at, &err)) != CERTA_OK)
-		return cli_fail(rc, &err);
-	rc = certa_file_read(a.pos[0], CERTA_MAX_CERT_DER * 2, &data, &len,
-	    &err);
-	if (rc != CERTA_OK)
-		return cli_fail(CERTA_E_PARSE, &err);
-	if ((ec = cli_open(&ctx)) != 0)
-		goto out;
-	memset(&v, 0, sizeof(v));
-	rc = certa_verify_cert(ctx, data, len, at, &v, &err);
-	if (rc != CERTA_OK) {
-		if (cli_flag(&a, "json"))
-			cli_json_print(json_pack("{s:s, s:s, s:s}", "result",
-			    "error", "reason", certa_rc_name(rc), "message",
-			    err.msg));
-		ec = cli_fail(rc, &err) == CLI_EXIT_USAGE ? CLI_EXIT_USAGE :
-		    CLI_EXIT_FAIL;
-		goto out;
-	}
-	if (cli_flag(&a, "json"))
-		cli_json_print(json_pack("{s:s, s:s, s:s}", "result",
-		    v.valid ? "valid" : "invalid", "reason", v.reason,
-		    "message", v.message));
-	else
-		printf("%s: %s\n", v.reason, v.message);
-	ec = v.valid ? 0 : CLI_EXIT_FAIL;
-out:
-	free(data);
-	certa_close(ctx);
-	return ec;
-}
-
 #define CSR_USAGE "certa csr --key ec:P-256|ec:P-384|ed25519|rsa:2048|" \
 	"rsa:3072|rsa:4096 --subject DN [--san S]... --out-key K --out-csr C " \
 	"[--key-pass-file P]"

@@ -31,8 +31,17 @@ enum trust_pool {
 	TRUST_POOL__COUNT
 };
 
+/*
+ * A certificate of a snapshot.  Building a snapshot decodes only the
+ * subject name (d2i_X509 costs ~80 us in OpenSSL 3.0, mostly the public
+ * key decoder); the X509 is decoded on first use by certa_snap_cert(), and
+ * published with a compare-and-swap, so readers need no lock.
+ */
 struct trust_cert {
-	X509		*x509;		/* owns one reference */
+	_Atomic(X509 *)	 x509;		/* owns a reference; NULL until used */
+	uint8_t		*der;		/* owns; der_len bytes */
+	size_t		 der_len;
+	X509_NAME	*subject;	/* owns */
 	enum trust_pool	 pool;
 	char		*alias;		/* owns; or NULL */
 	uint8_t		 fp[32];	/* SHA-256 of the DER */
@@ -43,6 +52,16 @@ struct trust_crl {
 	X509_CRL	*crl;		/* owns one reference */
 	unsigned long	 issuer_hash;	/* X509_NAME_hash_ex of the issuer */
 	bool		 indirect;	/* IDP says indirectCRL */
+	/*
+	 * A complete, direct CRL: no issuingDistributionPoint, delta or
+	 * freshest-CRL extension, no extension or entry extension besides
+	 * AKI, CRL number, issuerAltName, reasonCode, invalidityDate.  Such
+	 * CRLs are checked by validate.c itself (crl_fast), with its
+	 * signature verified once per issuer key, not once per check.
+	 */
+	bool		 simple;
+	_Atomic(uint8_t *) sig_key;	/* owns; SHA-256 of the issuer SPKI
+					   its signature verified with */
 };
 
 /* certa_ca mode: one revoked serial of one of certa's CAs. */
@@ -103,9 +122,17 @@ unsigned long certa_snap_name_hash(const X509_NAME *name);
 size_t	certa_snap_by_subject(const struct certa_snapshot *,
     enum trust_pool pool, const X509_NAME *name,
     const struct trust_cert **out, size_t max);
+/*
+ * The X509 of c, decoded on first use (thread-safe); borrowed, valid while
+ * the snapshot lives.  NULL when the DER does not decode.
+ */
+X509	*certa_snap_cert(const struct trust_cert *c);
 /* The certificate with this SHA-256 fingerprint in pool, or NULL. */
 const struct trust_cert *certa_snap_by_fp(const struct certa_snapshot *,
     enum trust_pool pool, const uint8_t fp[32]);
+/* The snapshot's CRLs issued under name (borrowed), as above. */
+size_t	certa_snap_crl_entries(const struct certa_snapshot *,
+    const X509_NAME *issuer, const struct trust_crl **out, size_t max);
 /* CRLs issued under name (borrowed), as certa_snap_by_subject. */
 size_t	certa_snap_crls_by_issuer(const struct certa_snapshot *,
     const X509_NAME *issuer, X509_CRL **out, size_t max);
