@@ -268,6 +268,10 @@ struct certa_trust_rec {
 	int64_t		 last_seen;	/* 0 on put: first_seen */
 	int64_t		 attempts;	/* knocks recorded */
 	char		*peer_addr;	/* owns; last knock's peer, or NULL */
+	char		*subject_key;	/* owns; hex of the subject Name's
+					 * canonical hash (X509_NAME_hash_ex),
+					 * or NULL; written by put and knock,
+					 * not read back */
 };
 
 /* A CRL of a trusted or issuer CA; one per issuer (issuer_hash, key_id). */
@@ -311,6 +315,16 @@ CERTA_MUST_USE certa_rc certa_store_trust_get_fp(struct certa_store *,
 CERTA_MUST_USE certa_rc certa_store_trust_each(struct certa_store *,
     const char *list, certa_store_trust_fn fn, void *arg,
     struct certa_err *);
+/*
+ * Entries (all lists) whose subject_key is subject_key, ordered by id: an
+ * indexed lookup.  Rows stored without a key are never returned.
+ */
+CERTA_MUST_USE certa_rc certa_store_trust_each_subject(struct certa_store *,
+    const char *subject_key, certa_store_trust_fn fn, void *arg,
+    struct certa_err *);
+/* How many entries have no subject_key (stored before schema 3). */
+CERTA_MUST_USE certa_rc certa_store_trust_unkeyed(struct certa_store *,
+    int64_t *out, struct certa_err *);
 /*
  * Move an entry to another list.  NOTFOUND for an unknown alias, INVAL for
  * an unknown list; moving to the list it is in changes nothing (no bump).

@@ -171,6 +171,25 @@ CERTA_MUST_USE certa_rc certa_trust_sync_opcua(struct certa_ctx *,
     const char *dir, certa_trust_report_fn fn, void *arg,
     struct certa_err *err);
 
+/* --- the snapshot of one check -------------------------------------- */
+
+/*
+ * A snapshot for checking one leaf (DER) with its peer chain (n DER
+ * certificates, may be 0): what of the store a check of that leaf can use
+ * (its own entry, the entries and CRLs of its possible issuers, certa's
+ * CAs and the revocation state of the chain), read through indexed
+ * lookups, so one-shot checks (`certa verify`) cost little whatever the
+ * store's size.  Checking that leaf and chain gives the verdict the full
+ * snapshot (certa_trust_snapshot_load) gives; any other certificate may
+ * not.  Never hand it to a holder.  Falls back to the full load when the
+ * store's index cannot answer.  *out is the caller's reference.
+ * INVAL: no leaf; PARSE: leaf or chain is not DER; STORE, NOMEM, CRYPTO.
+ */
+CERTA_MUST_USE certa_rc certa_trust_snapshot_load_for(struct certa_ctx *,
+    const uint8_t *leaf, size_t leaf_len, const uint8_t *const *chain,
+    const size_t *chain_len, size_t n, struct certa_snapshot **out,
+    struct certa_err *err);
+
 /* --- the current snapshot -------------------------------------------- */
 
 /*

@@ -15,6 +15,7 @@
 
 #include <certa/limits.h>
 #include <certa/trust.h>
+#include <certa/truststore.h>
 #include <certa/util.h>
 
 #include "cli/cli.h"
@@ -355,23 +356,6 @@ cmd_verify(int argc, char **argv)
 	if ((ec = read_one(&r, "certificate", a.pos[0], false, &r.leaf)) != 0)
 		goto out;
 
-	if (r.anchors.n > 0) {
-		if ((ec = anchor_snapshot(&r, &snap)) != 0)
-			goto out;
-	} else if (r.pol.mode == CERTA_MODE_ACCEPT_ANY ||
-	    r.pol.mode == CERTA_MODE_SYSTEM) {
-		/* Nothing of the data directory is needed. */
-		if ((ec = anchor_snapshot(&r, &snap)) != 0)
-			goto out;
-	} else {
-		if ((ec = cli_open(&ctx)) != 0)
-			goto out;
-		if ((rc = certa_trust_snapshot_load(ctx, &snap, &err)) !=
-		    CERTA_OK) {
-			ec = verify_fail(&r, rc, &err);
-			goto out;
-		}
-	}
 	/* The rest of LEAF's file and the --untrusted files: peer chain. */
 	for (i = 1; i < r.leaf.n && nchain < VERIFY_MAX_CHAIN; i++) {
 		chain[nchain] = r.leaf.der[i];
@@ -386,6 +370,25 @@ cmd_verify(int argc, char **argv)
 		ec = verify_out(&r, CLI_EXIT_USAGE, "usage", "too many "
 		    "certificates or CRLs");
 		goto out;
+	}
+	if (r.anchors.n > 0) {
+		if ((ec = anchor_snapshot(&r, &snap)) != 0)
+			goto out;
+	} else if (r.pol.mode == CERTA_MODE_ACCEPT_ANY ||
+	    r.pol.mode == CERTA_MODE_SYSTEM) {
+		/* Nothing of the data directory is needed. */
+		if ((ec = anchor_snapshot(&r, &snap)) != 0)
+			goto out;
+	} else {
+		if ((ec = cli_open(&ctx)) != 0)
+			goto out;
+		/* Only what a check of this leaf and chain can use. */
+		if ((rc = certa_trust_snapshot_load_for(ctx, r.leaf.der[0],
+		    r.leaf.len[0], chain, chain_len, nchain, &snap, &err)) !=
+		    CERTA_OK) {
+			ec = verify_fail(&r, rc, &err);
+			goto out;
+		}
 	}
 	rc = certa_trust_validate(snap, r.leaf.der[0], r.leaf.len[0], chain,
 	    chain_len, nchain, (const uint8_t *const *)r.crls.der, r.crls.len,

@@ -96,6 +96,8 @@ enum stmt_id {
 	ST_TRUST_CRL_DELETE,
 	ST_TRUST_GEN,
 	ST_TRUST_BUMP,
+	ST_TRUST_EACH_SUBJECT,
+	ST_TRUST_UNKEYED,
 	ST__COUNT
 };
 
@@ -195,9 +197,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "ORDER BY seq",
 	[ST_TRUST_PUT] = "INSERT INTO trust_entry (alias, list, der, "
 	    "fingerprint, subject, issuer, serial, not_before, not_after, "
-	    "source, first_seen, last_seen, attempts, peer_addr) "
+	    "source, first_seen, last_seen, attempts, peer_addr, subject_key) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	    "?14)",
+	    "?14, ?15)",
 	[ST_TRUST_GET_ALIAS] = "SELECT " TRUST_COLS " FROM trust_entry "
 	    "WHERE alias = ?1",
 	[ST_TRUST_GET_FP] = "SELECT " TRUST_COLS " FROM trust_entry "
@@ -232,6 +234,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "WHERE id = 1",
 	[ST_TRUST_BUMP] = "UPDATE trust_generation "
 	    "SET generation = generation + 1 WHERE id = 1",
+	/* The trust_entry_subject_key index. */
+	[ST_TRUST_EACH_SUBJECT] = "SELECT " TRUST_COLS " FROM trust_entry "
+	    "WHERE subject_key = ?1 ORDER BY id",
+	[ST_TRUST_UNKEYED] = "SELECT count(*) FROM trust_entry "
+	    "WHERE subject_key IS NULL",
 };
 
 struct certa_store {
@@ -1721,6 +1728,7 @@ trust_insert(struct certa_store *s, struct certa_trust_rec *rec,
 	bind_int(st, 12, rec->last_seen, &src);
 	bind_int(st, 13, attempts, &src);
 	bind_text(st, 14, rec->peer_addr, &src);
+	bind_text(st, 15, rec->subject_key, &src);
 	SQL_CHECK(src == SQLITE_OK, src, "add trust entry '%s'", rec->alias);
 	src = sqlite3_step(st);
 	if (src == SQLITE_CONSTRAINT_UNIQUE) {
@@ -1794,19 +1802,17 @@ sqlite_trust_get_fp(struct certa_store *s, const char *fp,
 }
 
 static certa_rc
-sqlite_trust_each(struct certa_store *s, const char *list,
+trust_each(struct certa_store *s, enum stmt_id sid, const char *key,
     certa_store_trust_fn fn, void *arg, struct certa_err *err)
 {
-	enum stmt_id		 sid = list != NULL ? ST_TRUST_EACH_LIST :
-				    ST_TRUST_EACH_ALL;
 	struct certa_trust_rec	 rec;
 	sqlite3_stmt		*st = NULL;
 	int			 src = SQLITE_OK;
 	certa_rc		 rc = CERTA_OK;
 
 	CERTA_TRY(stmt_get(s, sid, &st, err));
-	if (list != NULL)
-		bind_text(st, 1, list, &src);
+	if (key != NULL)
+		bind_text(st, 1, key, &src);
 	SQL_CHECK(src == SQLITE_OK, src, "list trust entries");
 	memset(&rec, 0, sizeof(rec));
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1817,6 +1823,39 @@ sqlite_trust_each(struct certa_store *s, const char *list,
 	SQL_CHECK(src == SQLITE_DONE, src, "list trust entries");
 out:
 	stmt_put(s, sid, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_trust_each(struct certa_store *s, const char *list,
+    certa_store_trust_fn fn, void *arg, struct certa_err *err)
+{
+	return trust_each(s, list != NULL ? ST_TRUST_EACH_LIST :
+	    ST_TRUST_EACH_ALL, list, fn, arg, err);
+}
+
+static certa_rc
+sqlite_trust_each_subject(struct certa_store *s, const char *subject_key,
+    certa_store_trust_fn fn, void *arg, struct certa_err *err)
+{
+	return trust_each(s, ST_TRUST_EACH_SUBJECT, subject_key, fn, arg,
+	    err);
+}
+
+static certa_rc
+sqlite_trust_unkeyed(struct certa_store *s, int64_t *out,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_TRUST_UNKEYED, &st, err));
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_ROW, src, "count unindexed trust entries");
+	*out = sqlite3_column_int64(st, 0);
+out:
+	stmt_put(s, ST_TRUST_UNKEYED, st);
 	return rc;
 }
 
@@ -2045,6 +2084,8 @@ const struct certa_store_ops certa_store_sqlite_ops = {
 	.trust_get_alias = sqlite_trust_get_alias,
 	.trust_get_fp = sqlite_trust_get_fp,
 	.trust_each = sqlite_trust_each,
+	.trust_each_subject = sqlite_trust_each_subject,
+	.trust_unkeyed = sqlite_trust_unkeyed,
 	.trust_set_list = sqlite_trust_set_list,
 	.trust_delete = sqlite_trust_delete,
 	.trust_knock = sqlite_trust_knock,

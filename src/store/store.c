@@ -511,6 +511,7 @@ certa_trust_rec_clear(struct certa_trust_rec *r)
 	free(r->serial);
 	free(r->source);
 	free(r->peer_addr);
+	free(r->subject_key);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -615,6 +616,33 @@ certa_store_trust_each(struct certa_store *s, const char *list,
 	CERTA_CHECK(list == NULL || one_of(list, trust_lists), CERTA_E_INVAL,
 	    "list trust entries: unknown list '%s'", list);
 	CERTA_TRY(ops(s)->trust_each(s, list, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_each_subject(struct certa_store *s, const char *subject_key,
+    certa_store_trust_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL && subject_key != NULL, CERTA_E_INVAL,
+	    "list trust entries by subject: no key or callback");
+	CERTA_TRY(ops(s)->trust_each_subject(s, subject_key, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_trust_unkeyed(struct certa_store *s, int64_t *out,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "count unindexed trust "
+	    "entries: no out");
+	*out = 0;
+	CERTA_TRY(ops(s)->trust_unkeyed(s, out, err));
 out:
 	return rc;
 }

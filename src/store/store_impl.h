@@ -81,6 +81,11 @@ struct certa_store_ops {
 			    struct certa_trust_rec *, struct certa_err *);
 	certa_rc	(*trust_each)(struct certa_store *, const char *,
 			    certa_store_trust_fn, void *, struct certa_err *);
+	certa_rc	(*trust_each_subject)(struct certa_store *,
+			    const char *, certa_store_trust_fn, void *,
+			    struct certa_err *);
+	certa_rc	(*trust_unkeyed)(struct certa_store *, int64_t *,
+			    struct certa_err *);
 	certa_rc	(*trust_set_list)(struct certa_store *, const char *,
 			    const char *, struct certa_err *);
 	certa_rc	(*trust_delete)(struct certa_store *, const char *,

@@ -543,11 +543,26 @@ out:
 	return rc;
 }
 
+void
+certa_trust_name_key(const X509_NAME *name, char out[CERTA_TRUST_NAME_KEY])
+{
+	unsigned long	h;
+	int		ok = 0;
+
+	/* As certa_snap_name_hash(): a name that cannot be hashed is 0. */
+	h = X509_NAME_hash_ex(name, NULL, NULL, &ok);
+	if (!ok) {
+		ERR_clear_error();
+		h = 0;
+	}
+	snprintf(out, CERTA_TRUST_NAME_KEY, "%08lx", h & 0xffffffffUL);
+}
+
 /* The stored fields of x (not alias, list, source). */
 static certa_rc
 rec_fill(X509 *x, struct certa_trust_rec *r, struct certa_err *err)
 {
-	char		 fp[65];
+	char		 fp[65], key[CERTA_TRUST_NAME_KEY];
 	certa_rc	 rc = CERTA_OK;
 
 	CERTA_TRY(certa_cert_der(x, &r->der, &r->der_len, err));
@@ -563,6 +578,9 @@ rec_fill(X509 *x, struct certa_trust_rec *r, struct certa_err *err)
 	    err));
 	CERTA_TRY(certa_name_format(X509_get_issuer_name(x), &r->issuer,
 	    err));
+	certa_trust_name_key(X509_get_subject_name(x), key);
+	CERTA_CHECK((r->subject_key = certa_strdup(key)) != NULL,
+	    CERTA_E_NOMEM, "oom");
 	CERTA_CHECK((r->serial = int_hex(X509_get0_serialNumber(x))) != NULL,
 	    CERTA_E_PARSE, "unreadable serial number");
 	CERTA_TRY(certa_asn1_time_to_unix(X509_get0_notBefore(x),

@@ -50,6 +50,17 @@ CERTA_MUST_USE certa_rc certa_trust_tx_commit(struct certa_ctx *,
     struct certa_err *err);
 void	certa_trust_tx_rollback(struct certa_ctx *);
 
+/*
+ * A Name's key in the store's subject index (trust_entry.subject_key): its
+ * canonical hash (X509_NAME_hash_ex, the snapshot's own match) as eight
+ * lower-case hex digits.  Equal names have equal keys; unequal names may
+ * share one, so a lookup may return more than the name's certificates.
+ * A name that cannot be hashed gets key 0, as in the snapshot's index.
+ */
+#define CERTA_TRUST_NAME_KEY	17
+void	certa_trust_name_key(const X509_NAME *name,
+	    char out[CERTA_TRUST_NAME_KEY]);
+
 /* SHA-256 of DER as lower-case hex. */
 void	certa_trust_fp(const uint8_t *der, size_t len, char out[65]);
 /* The subject CN as UTF-8 (malloc'ed), or NULL when there is none. */

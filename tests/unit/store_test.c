@@ -1178,6 +1178,75 @@ test_trust(void **state)
 	OK(certa_store_trust_put(s, &r, &E));
 }
 
+/* The subject index: lookups by subject_key, and rows without a key. */
+static void
+test_trust_subject(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_trust_rec	 r;
+	struct trust_seen	 seen;
+	int64_t			 u0 = -1, u1 = -1, ida, idb;
+	bool			 ins = false;
+	char			 ka[16], kb[16];
+
+	/* Keys of this run only (the store is shared with other cases). */
+	snprintf(ka, sizeof(ka), "a%07lx", (unsigned long)(now & 0xfffffff));
+	snprintf(kb, sizeof(kb), "b%07lx", (unsigned long)(now & 0xfffffff));
+	OK(certa_store_trust_unkeyed(s, &u0, &E));
+	assert_true(u0 >= 0);
+	fill_trust(&r, nm("subj-a"), "trusted", 60);
+	r.subject_key = ka;
+	OK(certa_store_trust_put(s, &r, &E));
+	ida = r.id;
+	fill_trust(&r, nm("subj-b"), "issuer", 61);
+	r.subject_key = ka;
+	OK(certa_store_trust_put(s, &r, &E));
+	idb = r.id;
+	fill_trust(&r, nm("subj-c"), "trusted", 62);
+	r.subject_key = kb;
+	OK(certa_store_trust_put(s, &r, &E));
+	fill_trust(&r, nm("subj-none"), "trusted", 63);	/* no key */
+	OK(certa_store_trust_put(s, &r, &E));
+
+	/* Every list, in id order; only the key's rows. */
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_trust_each_subject(s, ka, collect_trust, &seen, &E));
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.ids[0], ida);
+	assert_int_equal(seen.ids[1], idb);
+	assert_false(seen.unordered);
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_trust_each_subject(s, kb, collect_trust, &seen, &E));
+	assert_int_equal(seen.n, 1);
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_trust_each_subject(s, "ffffffffff", collect_trust,
+	    &seen, &E));
+	assert_int_equal(seen.n, 0);
+	RC(certa_store_trust_each_subject(s, NULL, collect_trust, &seen, &E),
+	    CERTA_E_INVAL);
+	RC(certa_store_trust_each_subject(s, ka, NULL, &seen, &E),
+	    CERTA_E_INVAL);
+
+	/* A knock's insert keeps its key; a move keeps it too. */
+	fill_trust(&r, nm("subj-knock"), "rejected", 64);
+	r.source = (char *)(uintptr_t)"auto-rejected";
+	r.subject_key = kb;
+	OK(certa_store_trust_knock(s, &r, &ins, &E));
+	assert_true(ins);
+	OK(certa_store_trust_set_list(s, nm("subj-c"), "issuer", &E));
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_trust_each_subject(s, kb, collect_trust, &seen, &E));
+	assert_int_equal(seen.n, 2);
+
+	/* Only the row without a key counts as unindexed. */
+	OK(certa_store_trust_unkeyed(s, &u1, &E));
+	assert_int_equal(u1, u0 + 1);
+	OK(certa_store_trust_delete(s, nm("subj-none"), &E));
+	OK(certa_store_trust_unkeyed(s, &u1, &E));
+	assert_int_equal(u1, u0);
+	RC(certa_store_trust_unkeyed(s, NULL, &E), CERTA_E_INVAL);
+}
+
 static void
 test_trust_knock(void **state)
 {
@@ -1682,6 +1751,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trust_subject, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_knock, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_knock_race, setup,

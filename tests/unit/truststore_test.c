@@ -34,6 +34,7 @@
 #include <certa/util.h>
 
 #include "core/core.h"
+#include "trust/truststore_int.h"
 #include "testutil.h"
 
 static char		 base[64];	/* mkdtemp */
@@ -974,6 +975,192 @@ test_snapshot_load(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* --- the targeted snapshot of one check ------------------------------- */
+
+struct for_case {
+	const char		*what;
+	X509			*leaf;
+	X509			*chain;		/* or NULL */
+	enum certa_trust_mode	 mode;
+	bool			 valid;
+	const char		*reason;
+};
+
+/* One case: the full and the targeted snapshot give the same verdict. */
+static void
+check_for(struct certa_ctx *c, const struct certa_snapshot *full,
+    const struct for_case *fc)
+{
+	struct certa_verify_policy	 p;
+	struct certa_trust_verdict	 vf, vt;
+	struct certa_snapshot		*snap = NULL;
+	struct blob			 l, ch = { NULL, 0 };
+	const uint8_t			*chain[1];
+	size_t				 chain_len[1], n = 0;
+
+	memset(&p, 0, sizeof(p));
+	memset(&vf, 0, sizeof(vf));
+	memset(&vt, 0, sizeof(vt));
+	p.mode = fc->mode;
+	p.purpose = CERTA_PURPOSE_ANY;
+	l = der_of(fc->leaf);
+	if (fc->chain != NULL) {
+		ch = der_of(fc->chain);
+		chain[0] = ch.p;
+		chain_len[0] = ch.n;
+		n = 1;
+	}
+	OK(certa_trust_snapshot_load_for(c, l.p, l.n, chain, chain_len, n,
+	    &snap, &E));
+	assert_int_equal(ERR_peek_error(), 0);
+	OK(certa_trust_validate(full, l.p, l.n, chain, chain_len, n, NULL,
+	    NULL, 0, &p, &vf, &E));
+	OK(certa_trust_validate(snap, l.p, l.n, chain, chain_len, n, NULL,
+	    NULL, 0, &p, &vt, &E));
+	if (vf.valid != fc->valid || strcmp(vf.reason, fc->reason) != 0 ||
+	    vt.valid != vf.valid || strcmp(vt.reason, vf.reason) != 0 ||
+	    vt.nchain != vf.nchain)
+		fail_msg("%s: full %d %s (%s), targeted %d %s (%s)", fc->what,
+		    vf.valid, vf.reason, vf.message, vt.valid, vt.reason,
+		    vt.message);
+	/* Only what the check needs: never the unrelated anchors. */
+	assert_true(certa_snapshot_count(snap, CERTA_LIST_TRUSTED) <
+	    certa_snapshot_count(full, CERTA_LIST_TRUSTED));
+	certa_trust_verdict_clear(&vf);
+	certa_trust_verdict_clear(&vt);
+	certa_snapshot_unref(snap);
+	blob_free(&l);
+	blob_free(&ch);
+}
+
+static void
+test_snapshot_load_for(void **state)
+{
+	struct certa_ctx		*c;
+	struct certa_trust_import_opts	 o;
+	struct certa_snapshot		*full = NULL, *snap = NULL;
+	struct blob			 b;
+	EVP_PKEY			*rk = mk_key(), *ik = mk_key();
+	EVP_PKEY			*lk = mk_key();
+	X509				*root, *inter, *good, *bad, *tl, *unk;
+	X509				*rej, *noise[4];
+	struct certa_trust_rec		 tr;
+	char				 dir[PATH_MAX], cn[32], fp[65];
+	size_t				 i;
+
+	(void)state;
+	c = new_dir(dir, sizeof(dir));
+	root = mk_cert("For Root", rk, NULL, NULL, true,
+	    "critical,keyCertSign,cRLSign", -60, 86400);
+	inter = mk_cert("For Inter", ik, root, rk, true,
+	    "critical,keyCertSign,cRLSign", -60, 86400);
+	good = mk_cert("for good", lk, inter, ik, false, NULL, -60, 86400);
+	bad = mk_cert("for revoked", lk, inter, ik, false, NULL, -60, 86400);
+	tl = self_signed("for listed", false);
+	unk = self_signed("for unknown", false);
+	rej = self_signed("for rejected", false);
+	for (i = 0; i < 4; i++) {
+		snprintf(cn, sizeof(cn), "For Noise %zu", i);
+		noise[i] = self_signed(cn, true);
+		b = der_of(noise[i]);
+		o = opts(NULL, CERTA_LIST_TRUSTED, NULL);
+		import_ok(c, &b, &o, 1, NULL);
+		blob_free(&b);
+	}
+	o = opts(NULL, CERTA_LIST_TRUSTED, NULL);
+	b = der_of(root);
+	import_ok(c, &b, &o, 1, NULL);
+	blob_free(&b);
+	b = der_of(tl);
+	import_ok(c, &b, &o, 1, NULL);
+	blob_free(&b);
+	o = opts(NULL, CERTA_LIST_ISSUER, NULL);
+	b = der_of(inter);
+	import_ok(c, &b, &o, 1, NULL);
+	blob_free(&b);
+	b = der_of(rej);
+	OK(certa_trust_record_rejected(c, b.p, b.n, NULL, NULL, &E));
+	blob_free(&b);
+	b = crl_of(inter, ik, 1,
+	    ASN1_INTEGER_get(X509_get0_serialNumber(bad)));
+	OK(certa_trust_crl_import(c, b.p, b.n, NULL, NULL, &E));
+	blob_free(&b);
+	OK(certa_trust_snapshot_load(c, &full, &E));
+
+	{
+		const struct for_case	cases[] = {
+			{ "trusted_list hit", tl, NULL,
+			    CERTA_MODE_TRUSTED_LIST, true, "ok" },
+			{ "trusted_list rejected", rej, NULL,
+			    CERTA_MODE_TRUSTED_LIST, false, "rejected" },
+			{ "trusted_list unknown", unk, NULL,
+			    CERTA_MODE_TRUSTED_LIST, false, "untrusted" },
+			{ "trusted_ca via issuer list", good, NULL,
+			    CERTA_MODE_TRUSTED_CA, true, "ok" },
+			{ "trusted_ca with peer chain", good, inter,
+			    CERTA_MODE_TRUSTED_CA, true, "ok" },
+			{ "trusted_ca revoked by stored CRL", bad, NULL,
+			    CERTA_MODE_TRUSTED_CA, false, "revoked" },
+			{ "trusted_ca unknown", unk, NULL,
+			    CERTA_MODE_TRUSTED_CA, false, "untrusted" },
+			{ "certa_ca unknown", good, NULL,
+			    CERTA_MODE_CERTA_CA, false, "untrusted" },
+		};
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			check_for(c, full, &cases[i]);
+	}
+
+	/* Bad input. */
+	RC(certa_trust_snapshot_load_for(c, NULL, 0, NULL, NULL, 0, &snap,
+	    &E), CERTA_E_INVAL);
+	assert_null(snap);
+	b = der_of(good);
+	RC(certa_trust_snapshot_load_for(c, b.p, b.n / 2, NULL, NULL, 0,
+	    &snap, &E), CERTA_E_PARSE);
+	assert_null(snap);
+	assert_int_equal(ERR_peek_error(), 0);
+
+	/*
+	 * An entry stored before schema 3 (no subject_key): the index cannot
+	 * answer, so the targeted load is the full one.
+	 */
+	memset(&tr, 0, sizeof(tr));
+	tr.alias = (char *)(uintptr_t)"pre-index";
+	tr.list = (char *)(uintptr_t)"trusted";
+	tr.der = b.p;
+	tr.der_len = b.n;
+	certa_trust_fp(b.p, b.n, fp);
+	tr.fingerprint = fp;
+	tr.subject = tr.issuer = (char *)(uintptr_t)"CN=for good";
+	tr.serial = (char *)(uintptr_t)"1";
+	tr.not_after = 1;
+	OK(certa_store_trust_put(certa_ctx_store(c), &tr, &E));
+	certa_snapshot_unref(full);
+	OK(certa_trust_snapshot_load(c, &full, &E));
+	OK(certa_trust_snapshot_load_for(c, b.p, b.n, NULL, NULL, 0, &snap,
+	    &E));
+	assert_int_equal(certa_snapshot_count(snap, CERTA_LIST_TRUSTED),
+	    certa_snapshot_count(full, CERTA_LIST_TRUSTED));
+	certa_snapshot_unref(snap);
+	blob_free(&b);
+
+	certa_snapshot_unref(full);
+	certa_close(c);
+	for (i = 0; i < 4; i++)
+		X509_free(noise[i]);
+	X509_free(root);
+	X509_free(inter);
+	X509_free(good);
+	X509_free(bad);
+	X509_free(tl);
+	X509_free(unk);
+	X509_free(rej);
+	EVP_PKEY_free(rk);
+	EVP_PKEY_free(ik);
+	EVP_PKEY_free(lk);
+}
+
 /* --- the current snapshot under concurrent readers -------------------- */
 
 #define READERS		4
@@ -1176,6 +1363,7 @@ main(void)
 		cmocka_unit_test(test_knock),
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_snapshot_load),
+		cmocka_unit_test(test_snapshot_load_for),
 		cmocka_unit_test(test_current_swap),
 		cmocka_unit_test(test_current_other_dir),
 	};
