@@ -26,7 +26,8 @@
 	"[--key-usage NAME]... [--sig-alg NAME]... " \
 	"[--name V [--name-kind DNS|IP|RFC822]]... [--max-depth N] " \
 	"[--policy-check] [--policy OID]... [--explicit-policy] " \
-	"[--inhibit-policy-mapping] [--inhibit-any-policy] [--json] LEAF"
+	"[--inhibit-policy-mapping] [--inhibit-any-policy] " \
+	"[--auto-reject [--peer ADDR]] [--json] LEAF"
 
 /* Most peer chain certificates and CRLs of one check. */
 #define VERIFY_MAX_CHAIN	256
@@ -243,6 +244,7 @@ parse_policy(struct verify_run *r, const struct cli_args *a)
 		p->max_depth = d == 0 ? CERTA_DEPTH_NONE : (int)d;
 	}
 	p->skip_expiry = cli_flag(a, "skip-expiry");
+	p->auto_reject = cli_flag(a, "auto-reject");
 	p->require_crl = cli_flag(a, "require-crl");
 	p->policy_check = cli_flag(a, "policy-check");
 	p->explicit_policy = cli_flag(a, "explicit-policy");
@@ -320,7 +322,8 @@ cmd_verify(int argc, char **argv)
 		{ "explicit-policy", false, false },
 		{ "inhibit-policy-mapping", false, false },
 		{ "inhibit-any-policy", false, false },
-		{ "json", false, false },
+		{ "json", false, false }, { "auto-reject", false, false },
+		{ "peer", true, false },
 		{ NULL, 0, 0 } };
 	struct verify_run		 r;
 	struct cli_args			 a;
@@ -405,6 +408,25 @@ cmd_verify(int argc, char **argv)
 	}
 	print_verdict(&r, &v);
 	ec = v.valid ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	/*
+	 * auto_reject (list modes, trust store only): a refused certificate
+	 * is recorded in the rejected list, or its attempts counted if the
+	 * store knows it, until someone trusts it (REFERENCE §3).
+	 */
+	if (!v.valid && r.pol.auto_reject && ctx != NULL &&
+	    (r.pol.mode == CERTA_MODE_TRUSTED_LIST ||
+	    r.pol.mode == CERTA_MODE_TRUSTED_CA)) {
+		bool inserted = false;
+
+		rc = certa_trust_record_rejected(ctx, r.leaf.der[0],
+		    r.leaf.len[0], cli_opt(&a, "peer"), &inserted, &err);
+		if (rc != CERTA_OK)
+			ec = cli_fail(rc, &err);
+		else
+			fprintf(stderr, "certa: %s\n", inserted ? "the "
+			    "certificate was added to the rejected list" :
+			    "the attempt was recorded");
+	}
 out:
 	certa_trust_verdict_clear(&v);
 	certa_snapshot_unref(snap);

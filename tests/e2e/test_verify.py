@@ -377,3 +377,35 @@ class ConformanceTest(CheckedTest):
         self.assertEqual(fa, 0, out[-3000:])
         self.assertEqual(skip, 0, out[-3000:])
         self.assertGreaterEqual(ok / (ok + bad), 0.95, out[-3000:])
+
+
+class AutoRejectTest(CheckedTest):
+    """REFERENCE §3: an unknown client is refused and recorded as rejected
+    (once, with attempts and the peer), an administrator trusts it, and the
+    same certificate is accepted — nothing restarted."""
+
+    def test_reject_trust_accept_cycle(self):
+        self.ossl_ok("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                     self.path("c.key"), "-out", self.path("c.pem"),
+                     "-subj", "/CN=opc-client", "-days", "30")
+        leaf = self.path("c.pem")
+        for peer in ("10.0.0.7", "10.0.0.8"):
+            r = self.certa("verify", "--mode", "trusted_list",
+                           "--auto-reject", "--peer", peer, leaf)
+            self.assertEqual(r.rc, 1, r)
+        rows = json.loads(self.ok("trust", "list", "--list", "rejected",
+                                  "--json").out)
+        self.assertEqual(len(rows), 1, rows)
+        self.assertEqual(rows[0]["attempts"], 2)
+        self.assertEqual(rows[0]["peer_address"], "10.0.0.8")
+        self.assertEqual(rows[0]["source"], "auto-rejected")
+        # Without --auto-reject nothing is recorded.
+        self.certa("verify", "--mode", "trusted_list", leaf)
+        rows = json.loads(self.ok("trust", "list", "--json").out)
+        self.assertEqual([x["attempts"] for x in rows], [2])
+        self.ok("trust", "trust", rows[0]["alias"])
+        r = self.certa("verify", "--mode", "trusted_list", "--auto-reject",
+                       leaf)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("ok", r.text)
