@@ -48,23 +48,30 @@ static const char *const list_names[CERTA_LIST__COUNT] = {
 	"trusted", "issuer", "rejected"
 };
 
+/* Index of s in names[0..n), or -1. */
+static int
+name_index(const char *const *names, size_t n, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 certa_rc
 certa_trust_mode_parse(const char *s, enum certa_trust_mode *out,
     struct certa_err *err)
 {
-	size_t		i;
+	int		i = name_index(mode_names, CERTA_MODE__COUNT, s);
 	certa_rc	rc = CERTA_OK;
 
 	*out = CERTA_MODE_CERTA_CA;
-	CERTA_CHECK(s != NULL, CERTA_E_INVAL, "no validation mode given");
-	for (i = 0; i < CERTA_MODE__COUNT; i++) {
-		if (strcmp(s, mode_names[i]) == 0) {
-			*out = (enum certa_trust_mode)i;
-			goto out;
-		}
-	}
-	CERTA_FAIL(CERTA_E_INVAL, "unknown validation mode '%s' (accept_any, "
-	    "system, trusted_list, trusted_ca, certa_ca)", s);
+	CERTA_CHECK(i >= 0, CERTA_E_INVAL, "unknown validation mode '%s' "
+	    "(accept_any, system, trusted_list, trusted_ca, certa_ca)",
+	    s ? s : "");
+	*out = (enum certa_trust_mode)i;
 out:
 	return rc;
 }
@@ -79,19 +86,13 @@ certa_rc
 certa_trust_list_parse(const char *s, enum certa_trust_list *out,
     struct certa_err *err)
 {
-	size_t		i;
+	int		i = name_index(list_names, CERTA_LIST__COUNT, s);
 	certa_rc	rc = CERTA_OK;
 
 	*out = CERTA_LIST_TRUSTED;
-	CERTA_CHECK(s != NULL, CERTA_E_INVAL, "no trust list given");
-	for (i = 0; i < CERTA_LIST__COUNT; i++) {
-		if (strcmp(s, list_names[i]) == 0) {
-			*out = (enum certa_trust_list)i;
-			goto out;
-		}
-	}
-	CERTA_FAIL(CERTA_E_INVAL, "unknown trust list '%s' (trusted, issuer, "
-	    "rejected)", s);
+	CERTA_CHECK(i >= 0, CERTA_E_INVAL, "unknown trust list '%s' (trusted, "
+	    "issuer, rejected)", s ? s : "");
+	*out = (enum certa_trust_list)i;
 out:
 	return rc;
 }

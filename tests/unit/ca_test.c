@@ -48,62 +48,15 @@
 #include "testutil.h"
 
 #define DAY		86400
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define BASE_URL	"http://ca.example:8080"
 #define PASS		"correct horse battery staple"
 
 static char		 base[64];	/* mkdtemp */
 static char		 passfile[128], wrongpass[128];
 static char		 main_dir[128];	/* two-tier P-256, shared */
-static int		 nbad;
-
-/*
- * Calls that left the OpenSSL error queue non-empty (STYLE §4): distinct
- * "call: reason (function)" texts, and how often each was seen.
- */
-static struct {
-	char	 what[192];
-	int	 n;
-}			 queue_leaks[32];
-static size_t		 nqueue_leaks;
-
-static void
-note_queue(const char *call)
-{
-	const char	*func = NULL;
-	unsigned long	 e = ERR_peek_error_func(&func);
-	char		 what[192];
-	size_t		 i;
-
-	if (e == 0)
-		return;
-	snprintf(what, sizeof(what), "%.100s: %s (in %s)", call,
-	    ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?",
-	    func ? func : "?");
-	ERR_clear_error();	/* func points into the queue */
-	for (i = 0; i < nqueue_leaks; i++)
-		if (strcmp(queue_leaks[i].what, what) == 0)
-			break;
-	if (i == NELEM(queue_leaks))
-		return;
-	if (i == nqueue_leaks) {
-		memcpy(queue_leaks[i].what, what, sizeof(what));
-		nqueue_leaks++;
-	}
-	queue_leaks[i].n++;
-}
 
 
-#define BAD(...) do {							\
-	print_error(__VA_ARGS__);					\
-	print_error("\n");						\
-	nbad++;								\
-} while (0)
 
-#define TABLE_DONE() do {						\
-	if (nbad != 0)							\
-		fail_msg("%d row(s) failed, see above", nbad);		\
-} while (0)
 
 /*
  * Files and directories.
@@ -2312,18 +2265,6 @@ test_issue_empty_subject(void **state)
 	rm_rf(dir);
 }
 
-/* Runs last: the calls (above) that left errors on OpenSSL's queue. */
-static void
-test_error_queue_clean(void **state)
-{
-	size_t	 i;
-
-	(void)state;
-	for (i = 0; i < nqueue_leaks; i++)
-		print_error("left on the OpenSSL error queue (%d time(s)): "
-		    "%s\n", queue_leaks[i].n, queue_leaks[i].what);
-	assert_int_equal(nqueue_leaks, 0);
-}
 
 /*
  * Revocation and CRLs.

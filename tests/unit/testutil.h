@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include <certa/err.h>
 
 static struct certa_err	 E;
@@ -43,6 +45,74 @@ static struct certa_err	 E;
 	if ((e) == CERTA_OK)						\
 		fail_msg("%s succeeded, want an error", #e);		\
 } while (0)
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Table-driven tests: BAD() reports a row and goes on; TABLE_DONE() fails
+ * the test if any row was bad. */
+static int		 nbad __attribute__((unused));
+
+#define BAD(...) do {							\
+	print_error(__VA_ARGS__);					\
+	print_error("\n");						\
+	nbad++;								\
+} while (0)
+
+#define TABLE_DONE() do {						\
+	if (nbad != 0)							\
+		fail_msg("%d row(s) failed, see above", nbad);		\
+} while (0)
+
+/*
+ * Calls that left the OpenSSL error queue non-empty (STYLE §4): distinct
+ * "call: reason (function)" texts and how often each was seen.  Use with
+ * #define TEST_AFTER_CALL(text) note_queue(text), and run
+ * test_error_queue_clean last.
+ */
+static struct {
+	char	 what[192];
+	int	 n;
+}			 queue_leaks[32] __attribute__((unused));
+static size_t		 nqueue_leaks __attribute__((unused));
+
+static void __attribute__((unused))
+note_queue(const char *call)
+{
+	const char	*func = NULL;
+	unsigned long	 e = ERR_peek_error_func(&func);
+	char		 what[192];
+	size_t		 i;
+
+	if (e == 0)
+		return;
+	snprintf(what, sizeof(what), "%.100s: %s (in %s)", call,
+	    ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?",
+	    func ? func : "?");
+	ERR_clear_error();	/* func points into the queue */
+	for (i = 0; i < nqueue_leaks; i++)
+		if (strcmp(queue_leaks[i].what, what) == 0)
+			break;
+	if (i == NELEM(queue_leaks))
+		return;
+	if (i == nqueue_leaks) {
+		memcpy(queue_leaks[i].what, what, sizeof(what));
+		nqueue_leaks++;
+	}
+	queue_leaks[i].n++;
+}
+
+/* Runs last: the calls (above) that left errors on OpenSSL's queue. */
+static void __attribute__((unused))
+test_error_queue_clean(void **state)
+{
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < nqueue_leaks; i++)
+		print_error("left on the OpenSSL error queue (%d time(s)): "
+		    "%s\n", queue_leaks[i].n, queue_leaks[i].what);
+	assert_int_equal(nqueue_leaks, 0);
+}
 
 /* rm -rf path (no symlinks followed). */
 static void __attribute__((unused))
