@@ -2079,17 +2079,6 @@ group_teardown(void **state)
 	return 0;
 }
 
-static int
-each_setup(void **state)
-{
-	(void)state;
-	nbad = 0;
-	ERR_clear_error();
-	return 0;
-}
-
-#define T(f)	cmocka_unit_test_setup(f, each_setup)
-
 int
 main(void)
 {

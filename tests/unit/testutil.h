@@ -114,6 +114,18 @@ test_error_queue_clean(void **state)
 	assert_int_equal(nqueue_leaks, 0);
 }
 
+/* Before each test: no bad rows, an empty OpenSSL error queue. */
+static int __attribute__((unused))
+each_setup(void **state)
+{
+	(void)state;
+	nbad = 0;
+	ERR_clear_error();
+	return 0;
+}
+
+#define T(f)	cmocka_unit_test_setup(f, each_setup)
+
 /* rm -rf path (no symlinks followed). */
 static void __attribute__((unused))
 rm_rf(const char *path)
