@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make cmake ninja-build pkg-config libssl-dev openssl libsqlite3-dev
  libjansson-dev libevent-dev libcmocka-dev libcurl4-openssl-dev libpq-dev
- python3 curl"
+ python3 python3-yaml curl"
 # --test: what the test suite drives besides certa (none extra yet).
 missing=""
 for p in $PKGS; do

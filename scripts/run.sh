@@ -1,9 +1,10 @@
 #!/bin/sh
 # certa's main job on the embedded default (SQLite in ./certa-data):
 # initialise the data directory if absent, issue a demo client certificate
-# of each type, say where everything is, then run `certa serve` in the
-# foreground so the certificates' OCSP and CRL URLs answer (Ctrl-C stops
-# it).  CERTA_RUN_NO_SERVE=1 skips the daemon.  Idempotent.
+# of each type, say where everything is, make a one-time admin API token
+# (the previous run's is revoked), then run `certa serve` in the
+# foreground: the HTTPS API and the OCSP/CRL listener (Ctrl-C stops it).
+# CERTA_RUN_NO_SERVE=1 skips the token and the daemon.  Idempotent.
 set -eu
 CERTA=${1:-build/certa}
 DIR=${2:-./certa-data}
@@ -48,4 +49,14 @@ echo "ask the OCSP responder (certa serve, below) about it:"
 echo "  openssl ocsp -issuer $DEMO/ca-chain.pem -cert $DEMO/transport-$stamp.crt \\"
 echo "      -url http://127.0.0.1:8080/ocsp -CAfile $DEMO/ca-chain.pem"
 echo
-exec "$CERTA" --dir "$DIR" serve --public "${CERTA_PUBLIC:-127.0.0.1:8080}"
+API=${CERTA_API:-127.0.0.1:8443}
+"$CERTA" --dir "$DIR" token revoke make-run >/dev/null 2>&1 || true
+TOKEN=$("$CERTA" --dir "$DIR" token create --role admin --name make-run)
+echo "REST API: https://${API}/api/v1  (role admin; this token is shown once"
+echo "and revoked by the next make run; make others with certa token create)"
+echo "  export CERTA_TOKEN=$TOKEN"
+echo "  curl --cacert $DEMO/ca-chain.pem -H \"Authorization: Bearer \$CERTA_TOKEN\" \\"
+echo "      https://${API}/api/v1/applications/demo%2Fclient/certificates"
+echo
+exec "$CERTA" --dir "$DIR" serve --public "${CERTA_PUBLIC:-127.0.0.1:8080}" \
+    --api "$API"

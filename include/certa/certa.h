@@ -77,6 +77,22 @@ CERTA_MUST_USE certa_rc certa_app_create(struct certa_ctx *,
 CERTA_MUST_USE certa_rc certa_app_resolve(struct certa_ctx *, const char *ref,
     struct certa_app_rec *out, struct certa_err *err);
 
+/*
+ * Rename (CONFLICT when the name is taken; PARSE for a bad name).  Delete:
+ * CONFLICT while the organisation (any of its applications) or the
+ * application holds a valid certificate (not revoked, not expired); the
+ * certificates left keep their rows (history, CRLs) and lose the link.
+ * Deleting an organisation deletes its applications.
+ */
+CERTA_MUST_USE certa_rc certa_org_update(struct certa_ctx *, const char *ref,
+    const char *new_name, struct certa_org_rec *out, struct certa_err *err);
+CERTA_MUST_USE certa_rc certa_org_delete(struct certa_ctx *, const char *ref,
+    struct certa_err *err);
+CERTA_MUST_USE certa_rc certa_app_update(struct certa_ctx *, const char *ref,
+    const char *new_name, struct certa_app_rec *out, struct certa_err *err);
+CERTA_MUST_USE certa_rc certa_app_delete(struct certa_ctx *, const char *ref,
+    struct certa_err *err);
+
 /* One issuance request.  Exactly one of csr / keygen. */
 struct certa_issue_req {
 	int64_t		 app_id;	/* required */
@@ -170,6 +186,17 @@ struct certa_crl_info {
 CERTA_MUST_USE certa_rc certa_crl_generate(struct certa_ctx *, bool pem,
     int64_t validity, uint8_t **out, size_t *len, struct certa_crl_info *info,
     struct certa_err *err);
+
+/*
+ * A TLS server certificate for certa's own listeners: EKU serverAuth, SANs
+ * from names ("DNS:x", "IP:y"; the first DNS name is also the CN), issued
+ * by the issuing CA with a fresh P-256 key that never touches disk;
+ * audited ("tls.server").  *chain_pem (leaf, issuing CA) and *key_pem
+ * (unencrypted PKCS#8; free with certa_free_secret) are malloc'ed.
+ */
+CERTA_MUST_USE certa_rc certa_tls_server_issue(struct certa_ctx *,
+    const char *const *names, size_t n, int64_t validity, char **chain_pem,
+    char **key_pem, int64_t *not_after, struct certa_err *err);
 
 /* Make a key and CSR locally (the "certa csr" helper); both malloc'ed. */
 CERTA_MUST_USE certa_rc certa_csr_generate(const char *key_spec,

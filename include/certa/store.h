@@ -185,6 +185,25 @@ CERTA_MUST_USE certa_rc certa_store_app_find(struct certa_store *,
 CERTA_MUST_USE certa_rc certa_store_app_each(struct certa_store *,
     int64_t org_id, certa_store_app_fn fn, void *arg, struct certa_err *);
 
+/*
+ * Rename an organisation or application.  NOTFOUND for an unknown id,
+ * CONFLICT when the name is taken (for an application: within its org).
+ */
+CERTA_MUST_USE certa_rc certa_store_org_rename(struct certa_store *,
+    int64_t id, const char *name, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_app_rename(struct certa_store *,
+    int64_t id, const char *name, struct certa_err *);
+/*
+ * Delete an application, or an organisation with all its applications.
+ * Their certificates keep their rows and lose the link (app_id 0).  No
+ * check of what they hold: callers count first, in the same transaction
+ * (certa_store_cert_count_valid).  NOTFOUND for an unknown id.
+ */
+CERTA_MUST_USE certa_rc certa_store_org_delete(struct certa_store *,
+    int64_t id, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_app_delete(struct certa_store *,
+    int64_t id, struct certa_err *);
+
 /* CAs. put sets rec->id; CONFLICT when the name exists. */
 CERTA_MUST_USE certa_rc certa_store_ca_put(struct certa_store *,
     struct certa_ca_rec *rec, struct certa_err *);
@@ -225,11 +244,20 @@ CERTA_MUST_USE certa_rc certa_store_cert_each(struct certa_store *,
     const struct certa_cert_filter *f, certa_store_cert_fn fn, void *arg,
     struct certa_err *);
 /*
- * Mark revoked (permanent).  NOTFOUND for an unknown id, CONFLICT when it is
- * revoked already.
+ * Mark revoked (permanent) and bump the trust generation (certa_ca
+ * validators hold revoked serials).  NOTFOUND for an unknown id, CONFLICT
+ * when it is revoked already.
  */
 CERTA_MUST_USE certa_rc certa_store_cert_revoke(struct certa_store *,
     int64_t id, int64_t revoked_at, int reason, struct certa_err *);
+/*
+ * How many certificates of app_id (when non-zero), else of any application
+ * of org_id, are valid at time at: not revoked and not_after > at.
+ * Reserved rows (no DER yet) count: they are about to be issued.
+ */
+CERTA_MUST_USE certa_rc certa_store_cert_count_valid(struct certa_store *,
+    int64_t org_id, int64_t app_id, int64_t at, int64_t *out,
+    struct certa_err *);
 /* Revoked certificates of ca_id, ordered by serial text, streamed. */
 CERTA_MUST_USE certa_rc certa_store_revoked_each(struct certa_store *,
     int64_t ca_id, certa_store_revoked_fn fn, void *arg, struct certa_err *);
@@ -360,5 +388,80 @@ CERTA_MUST_USE certa_rc certa_store_trust_crl_delete(struct certa_store *,
 /* The trust generation: one indexed read, for a per-check staleness test. */
 CERTA_MUST_USE certa_rc certa_store_trust_generation(struct certa_store *,
     uint64_t *out, struct certa_err *);
+
+/*
+ * API bearer tokens (include/certa/auth.h).  id is the token's public
+ * 16-hex-digit id; only the SHA-256 of the secret is stored.  A name is
+ * unique among live tokens (revoked_at 0).
+ */
+struct certa_token_rec {
+	char		*id;		/* owns; 16 lower-case hex */
+	char		*name;		/* owns */
+	unsigned	 role;		/* CERTA_ROLE_* bits */
+	char		*secret_hash;	/* owns; SHA-256 hex of secret */
+	char		*created_by;	/* owns; actor */
+	int64_t		 created_at;
+	int64_t		 last_used_at;	/* 0: never */
+	int64_t		 revoked_at;	/* 0: live */
+};
+
+/* A client certificate's role: kind "subject" or "fingerprint". */
+struct certa_role_map_rec {
+	int64_t		 id;
+	char		*kind;		/* owns */
+	char		*value;		/* owns */
+	unsigned	 role;
+	int64_t		 created_at;	/* 0 on set: now */
+};
+
+typedef certa_rc (*certa_store_token_fn)(const struct certa_token_rec *,
+    void *);
+typedef certa_rc (*certa_store_role_map_fn)(
+    const struct certa_role_map_rec *, void *);
+
+void	certa_token_rec_clear(struct certa_token_rec *);
+void	certa_role_map_rec_clear(struct certa_role_map_rec *);
+
+/*
+ * Add a token (revoked_at and last_used_at as given, normally 0).
+ * CONFLICT when the id exists or a live token has the name (the message
+ * says which).
+ */
+CERTA_MUST_USE certa_rc certa_store_token_put(struct certa_store *,
+    const struct certa_token_rec *rec, struct certa_err *);
+/*
+ * By id (name == NULL) or by name among live tokens (id ignored).
+ * NOTFOUND.
+ */
+CERTA_MUST_USE certa_rc certa_store_token_get(struct certa_store *,
+    const char *id, const char *name, struct certa_token_rec *out,
+    struct certa_err *);
+/* Every token, live and revoked, ordered by created_at then id. */
+CERTA_MUST_USE certa_rc certa_store_token_each(struct certa_store *,
+    certa_store_token_fn fn, void *arg, struct certa_err *);
+/* Set revoked_at.  NOTFOUND, or CONFLICT when revoked already. */
+CERTA_MUST_USE certa_rc certa_store_token_revoke(struct certa_store *,
+    const char *id, int64_t revoked_at, struct certa_err *);
+/* Move last_used_at forward to at (never back).  NOTFOUND. */
+CERTA_MUST_USE certa_rc certa_store_token_touch(struct certa_store *,
+    const char *id, int64_t at, struct certa_err *);
+
+/*
+ * Map (kind, value) to rec->role, replacing the role of an existing
+ * mapping (which keeps its id and created_at); sets rec->id.  INVAL for an
+ * unknown kind.
+ */
+CERTA_MUST_USE certa_rc certa_store_role_map_set(struct certa_store *,
+    struct certa_role_map_rec *rec, struct certa_err *);
+/* By (kind, value), exact bytes.  NOTFOUND. */
+CERTA_MUST_USE certa_rc certa_store_role_map_get(struct certa_store *,
+    const char *kind, const char *value, struct certa_role_map_rec *out,
+    struct certa_err *);
+/* NOTFOUND when there is no such mapping. */
+CERTA_MUST_USE certa_rc certa_store_role_map_delete(struct certa_store *,
+    const char *kind, const char *value, struct certa_err *);
+/* Every mapping, ordered by id. */
+CERTA_MUST_USE certa_rc certa_store_role_map_each(struct certa_store *,
+    certa_store_role_map_fn fn, void *arg, struct certa_err *);
 
 #endif

@@ -269,15 +269,14 @@ parse_id(const char *s, int64_t *id)
 	return true;
 }
 
-/* Commit a mutation with its audit record, or roll both back. */
-static certa_rc
-audit_commit(struct certa_ctx *c, const char *action, const char *object,
-    struct certa_err *err)
+certa_rc
+certa_ctx_audit_commit(struct certa_ctx *c, const char *action,
+    const char *object, const char *details, struct certa_err *err)
 {
 	certa_rc	 rc = CERTA_OK;
 
 	CERTA_TRY(certa_audit_append(c->store, c->actor, action, object, "ok",
-	    NULL, err));
+	    details, err));
 	CERTA_TRY(certa_store_commit(c->store, err));
 out:
 	return rc;
@@ -298,7 +297,7 @@ certa_org_create(struct certa_ctx *c, const char *name,
 	tx = true;
 	CERTA_TRY(certa_store_org_put(c->store, &rec, err));
 	snprintf(obj, sizeof(obj), "org:%" PRId64, rec.id);
-	CERTA_TRY(audit_commit(c, "org.create", obj, err));
+	CERTA_TRY(certa_ctx_audit_commit(c, "org.create", obj, NULL, err));
 	tx = false;
 	CERTA_TRY(certa_store_org_get(c->store, rec.id, NULL, out, err));
 out:
@@ -348,7 +347,7 @@ certa_app_create(struct certa_ctx *c, const char *org_ref, const char *name,
 	tx = true;
 	CERTA_TRY(certa_store_app_put(c->store, &rec, err));
 	snprintf(obj, sizeof(obj), "app:%" PRId64, rec.id);
-	CERTA_TRY(audit_commit(c, "app.create", obj, err));
+	CERTA_TRY(certa_ctx_audit_commit(c, "app.create", obj, NULL, err));
 	tx = false;
 	CERTA_TRY(certa_store_app_get(c->store, rec.id, out, err));
 out:
@@ -390,6 +389,184 @@ certa_app_resolve(struct certa_ctx *c, const char *ref,
 	    "ORG/%s", ref, ref);
 out:
 	return rc;
+}
+
+/*
+ * Rename and delete.  The reference is resolved inside the transaction
+ * (BEGIN IMMEDIATE: the write lock), so the row checked is the row
+ * changed, and no certificate can be issued to it between the count of
+ * valid certificates and the delete.
+ */
+
+/* The audit details of a rename or delete: names only. */
+static void
+name_details(char *out, size_t len, const char *old, const char *new_name)
+{
+	if (new_name != NULL)
+		(void)certa_json_strings(out, len, (const char *const[]){
+		    "old_name", old, "name", new_name, NULL });
+	else
+		(void)certa_json_strings(out, len, (const char *const[]){
+		    "name", old, NULL });
+}
+
+/* CONFLICT while the org (app_id 0) or the app holds valid certificates. */
+static certa_rc
+refuse_valid(struct certa_ctx *c, int64_t org_id, int64_t app_id,
+    const char *what, const char *name, struct certa_err *err)
+{
+	int64_t		 n = 0;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(certa_store_cert_count_valid(c->store, org_id, app_id,
+	    certa_now(), &n, err));
+	CERTA_CHECK(n == 0, CERTA_E_CONFLICT, "%s '%s' holds %lld valid "
+	    "certificate%s: revoke %s first", what, name, (long long)n,
+	    n == 1 ? "" : "s", n == 1 ? "it" : "them");
+out:
+	return rc;
+}
+
+/*
+ * The rest of a rename, inside the open transaction: the row of the org
+ * (app_id 0) or app, then its audit record and the commit.  CONFLICT
+ * names the taken name (in org_name, for an application).
+ */
+static certa_rc
+rename_tx(struct certa_ctx *c, int64_t org_id, int64_t app_id,
+    const char *old, const char *new_name, const char *org_name,
+    struct certa_err *err)
+{
+	char		 obj[64], details[2 * CERTA_MAX_NAME + 64];
+	certa_rc	 rc = CERTA_OK;
+
+	if (app_id != 0)
+		rc = certa_store_app_rename(c->store, app_id, new_name, err);
+	else
+		rc = certa_store_org_rename(c->store, org_id, new_name, err);
+	if (rc == CERTA_E_CONFLICT && app_id != 0)
+		CERTA_FAIL(rc, "application '%s' exists already in "
+		    "organisation '%s'", new_name, org_name);
+	CERTA_CHECK(rc != CERTA_E_CONFLICT, rc, "organisation '%s' exists "
+	    "already", new_name);
+	CERTA_TRY(rc);
+	snprintf(obj, sizeof(obj), "%s:%" PRId64, app_id != 0 ? "app" : "org",
+	    app_id != 0 ? app_id : org_id);
+	name_details(details, sizeof(details), old, new_name);
+	CERTA_TRY(certa_ctx_audit_commit(c, app_id != 0 ? "app.update" :
+	    "org.update", obj, details, err));
+out:
+	return rc;
+}
+
+/* The same for a delete, refused while valid certificates are held. */
+static certa_rc
+delete_tx(struct certa_ctx *c, int64_t org_id, int64_t app_id,
+    const char *name, struct certa_err *err)
+{
+	char		 obj[64], details[CERTA_MAX_NAME + 32];
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(refuse_valid(c, org_id, app_id, app_id != 0 ?
+	    "application" : "organisation", name, err));
+	if (app_id != 0)
+		CERTA_TRY(certa_store_app_delete(c->store, app_id, err));
+	else
+		CERTA_TRY(certa_store_org_delete(c->store, org_id, err));
+	snprintf(obj, sizeof(obj), "%s:%" PRId64, app_id != 0 ? "app" : "org",
+	    app_id != 0 ? app_id : org_id);
+	name_details(details, sizeof(details), name, NULL);
+	CERTA_TRY(certa_ctx_audit_commit(c, app_id != 0 ? "app.delete" :
+	    "org.delete", obj, details, err));
+out:
+	return rc;
+}
+
+/*
+ * Rename (new_name) or delete (new_name NULL) the organisation or, when
+ * is_app, the application ref; the renamed record goes to org_out or
+ * app_out (either may be NULL).
+ */
+static certa_rc
+change(struct certa_ctx *c, bool is_app, const char *ref,
+    const char *new_name, struct certa_org_rec *org_out,
+    struct certa_app_rec *app_out, struct certa_err *err)
+{
+	struct certa_org_rec	 org;
+	struct certa_app_rec	 app;
+	int64_t			 org_id, app_id = 0;
+	const char		*name;
+	bool			 tx = false;
+	certa_rc		 rc = CERTA_OK;
+
+	memset(&org, 0, sizeof(org));
+	memset(&app, 0, sizeof(app));
+	if (new_name != NULL)
+		CERTA_TRY(check_name(is_app ? "application" : "organisation",
+		    new_name, err));
+	CERTA_TRY(certa_store_begin(c->store, err));
+	tx = true;
+	if (is_app) {
+		CERTA_TRY(certa_app_resolve(c, ref, &app, err));
+		org_id = app.org_id;
+		app_id = app.id;
+		name = app.name;
+	} else {
+		CERTA_TRY(certa_org_resolve(c, ref, &org, err));
+		org_id = org.id;
+		name = org.name;
+	}
+	if (new_name != NULL)
+		CERTA_TRY(rename_tx(c, org_id, app_id, name, new_name,
+		    app.org_name, err));
+	else
+		CERTA_TRY(delete_tx(c, org_id, app_id, name, err));
+	tx = false;
+	if (org_out != NULL)
+		CERTA_TRY(certa_store_org_get(c->store, org_id, NULL, org_out,
+		    err));
+	if (app_out != NULL)
+		CERTA_TRY(certa_store_app_get(c->store, app_id, app_out, err));
+out:
+	if (tx)
+		certa_store_rollback(c->store);
+	certa_org_rec_clear(&org);
+	certa_app_rec_clear(&app);
+	return rc;
+}
+
+certa_rc
+certa_org_update(struct certa_ctx *c, const char *ref, const char *new_name,
+    struct certa_org_rec *out, struct certa_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (new_name == NULL)	/* NULL would mean delete to change() */
+		return certa_err_set(err, CERTA_E_PARSE, __FILE__, __LINE__,
+		    "no new organisation name");
+	return change(c, false, ref, new_name, out, NULL, err);
+}
+
+certa_rc
+certa_org_delete(struct certa_ctx *c, const char *ref, struct certa_err *err)
+{
+	return change(c, false, ref, NULL, NULL, NULL, err);
+}
+
+certa_rc
+certa_app_update(struct certa_ctx *c, const char *ref, const char *new_name,
+    struct certa_app_rec *out, struct certa_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (new_name == NULL)
+		return certa_err_set(err, CERTA_E_PARSE, __FILE__, __LINE__,
+		    "no new application name");
+	return change(c, true, ref, new_name, NULL, out, err);
+}
+
+certa_rc
+certa_app_delete(struct certa_ctx *c, const char *ref, struct certa_err *err)
+{
+	return change(c, true, ref, NULL, NULL, NULL, err);
 }
 
 certa_rc

@@ -51,6 +51,14 @@ CERTA_MUST_USE certa_rc certa_ctx_load_profiles(struct certa_ctx *,
 /* The key-encryption passphrase (certa_free_secret(p, strlen(p)+1)). */
 CERTA_MUST_USE certa_rc certa_ctx_passphrase(const char *dir,
     const char *explicit_file, char **out, struct certa_err *err);
+/*
+ * End a mutation: append its audit record (details: JSON or NULL; never a
+ * secret) inside the open transaction and commit.  On failure the
+ * transaction is still open: the caller rolls back.
+ */
+CERTA_MUST_USE certa_rc certa_ctx_audit_commit(struct certa_ctx *,
+    const char *action, const char *object, const char *details,
+    struct certa_err *err);
 /* Path of the store in dir. */
 #define CERTA_DB_NAME	"certa.db"
 #define CERTA_PASS_NAME	"passphrase"

@@ -47,6 +47,7 @@
 
 #include "audit/audit.h"
 #include "ca/ctx.h"
+#include "ca/leaf.h"
 #include "core/core.h"
 #include "util/util.h"
 
@@ -522,95 +523,32 @@ out:
 static certa_rc
 responder_issue(struct certa_ocsp *o, int64_t now, struct certa_err *err)
 {
-	struct certa_ctx	*c = o->ctx;
+	struct certa_leaf_spec	 sp;
 	EVP_PKEY		*key = NULL;
 	X509			*x = NULL;
-	X509_NAME		*name = NULL;
-	ASN1_INTEGER		*serial = NULL;
-	EXTENDED_KEY_USAGE	*eku = NULL;
-	ASN1_NULL		*nocheck = NULL;
-	char			 hex[41], obj[64], details[160], t[21];
-	int64_t			 nb, na, ca_nb, ca_na;
-	bool			 tx = false;
+	int64_t			 na = 0;
 	certa_rc		 rc = CERTA_OK;
 
-	CERTA_TRY(certa_key_generate(c->libctx, o->key_spec, &key, err));
-	CERTA_OSSL((x = X509_new_ex(c->libctx, c->propq)) != NULL,
-	    CERTA_E_NOMEM, "oom");
-	CERTA_OSSL(X509_set_version(x, X509_VERSION_3), CERTA_E_CRYPTO,
-	    "set version");
-	CERTA_TRY(certa_serial_new(c->libctx, &serial, hex, err));
-	CERTA_OSSL(X509_set_serialNumber(x, serial), CERTA_E_CRYPTO,
-	    "set serial");
-	CERTA_OSSL(X509_set_issuer_name(x,
-	    X509_get_subject_name(o->issuer)), CERTA_E_CRYPTO, "set issuer");
-	CERTA_OSSL((name = X509_NAME_new()) != NULL &&
-	    X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-	    (const unsigned char *)"certa OCSP Responder", -1, -1, 0),
-	    CERTA_E_NOMEM, "oom");
-	CERTA_OSSL(X509_set_subject_name(x, name), CERTA_E_CRYPTO,
-	    "set subject");
-	CERTA_OSSL(X509_set_pubkey(x, key), CERTA_E_CRYPTO, "set key");
-	/* Short-lived, inside the CA's validity (the signer checks it). */
-	CERTA_TRY(certa_asn1_time_to_unix(X509_get0_notAfter(o->issuer),
-	    &ca_na, err));
-	CERTA_TRY(certa_asn1_time_to_unix(X509_get0_notBefore(o->issuer),
-	    &ca_nb, err));
-	nb = now - 300 > ca_nb ? now - 300 : ca_nb;
-	na = now + o->resp_validity;
-	if (na > ca_na)
-		na = ca_na;
-	CERTA_CHECK(na > now + 60, CERTA_E_POLICY, "the issuing CA expires "
-	    "too soon to issue an OCSP responder certificate");
-	CERTA_TRY(certa_build_set_validity(x, nb, na, err));
-	CERTA_OSSL(X509_add_ext(x, c->ext_bc, -1), CERTA_E_CRYPTO,
-	    "add basicConstraints");
-	CERTA_TRY(certa_build_ku(x, X509v3_KU_DIGITAL_SIGNATURE, err));
-	CERTA_OSSL((eku = sk_ASN1_OBJECT_new_null()) != NULL &&
-	    sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_OCSP_sign)),
-	    CERTA_E_NOMEM, "oom");
-	CERTA_OSSL(X509_add1_ext_i2d(x, NID_ext_key_usage, eku, 0,
-	    X509V3_ADD_REPLACE), CERTA_E_CRYPTO, "add extendedKeyUsage");
-	/* RFC 6960 §4.2.2.2.1: clients need not check this cert's status. */
-	CERTA_OSSL((nocheck = ASN1_NULL_new()) != NULL, CERTA_E_NOMEM, "oom");
-	CERTA_OSSL(X509_add1_ext_i2d(x, NID_id_pkix_OCSP_noCheck, nocheck, 0,
-	    X509V3_ADD_REPLACE), CERTA_E_CRYPTO, "add ocsp-nocheck");
-	CERTA_TRY(certa_build_ski(x, err));
-	CERTA_OSSL(X509_add_ext(x, c->ext_aki, -1), CERTA_E_CRYPTO, "add AKI");
-	CERTA_TRY(certa_signer_sign_cert(c->signer, x, err));
-
-	/* Audited (invariant 7) before it signs anything. */
-	snprintf(obj, sizeof(obj), "ca:%s", c->issuing.name);
-	certa_time_format(na, t);
-	snprintf(details, sizeof(details), "{\"serial\":\"%s\","
-	    "\"not_after\":\"%s\"}", hex, t);
-	CERTA_TRY(certa_store_begin(c->store, err));
-	tx = true;
-	CERTA_TRY(certa_audit_append(c->store, c->actor, "ocsp.responder",
-	    obj, "ok", details, err));
-	CERTA_TRY(certa_store_commit(c->store, err));
-	tx = false;
-
+	memset(&sp, 0, sizeof(sp));
+	sp.what = "an OCSP responder certificate";
+	sp.cn = "certa OCSP Responder";
+	sp.key_spec = o->key_spec;
+	sp.validity = o->resp_validity;
+	sp.key_usage = X509v3_KU_DIGITAL_SIGNATURE;
+	sp.eku_nid = NID_OCSP_sign;
+	sp.ocsp_nocheck = true;
+	sp.audit_action = "ocsp.responder";
+	CERTA_TRY(certa_leaf_issue(o->ctx, &sp, now, &key, &x, &na, err));
 	X509_free(o->resp_cert);
 	EVP_PKEY_free(o->resp_key);
 	o->resp_cert = x;
 	o->resp_key = key;
-	x = NULL;
-	key = NULL;
 	o->sign_md = certa_key_sign_md(o->resp_key);
 	o->resp_not_after = na;
 	o->resp_renew_at = na - (na - now) / 3;
 	o->stats.responder_not_after = na;
 	cache_drop(o, NULL);
 out:
-	if (tx)
-		certa_store_rollback(c->store);
-	ASN1_NULL_free(nocheck);
-	sk_ASN1_OBJECT_free(eku);
-	ASN1_INTEGER_free(serial);
-	X509_NAME_free(name);
-	X509_free(x);
-	EVP_PKEY_free(key);
 	return rc;
 }
 

@@ -254,17 +254,6 @@ cli_json_print(json_t *v)
 	json_decref(v);
 }
 
-json_t *
-cli_json_time(int64_t t)
-{
-	char		 buf[32];
-	struct tm	 tm;
-	time_t		 tt = (time_t)t;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
 
 int
 cli_duration(const char *s, int64_t *out)
@@ -277,75 +266,7 @@ cli_duration(const char *s, int64_t *out)
 	return rc == CERTA_OK ? 0 : cli_fail(rc, &err);
 }
 
-const char *
-cli_cert_status(const struct certa_cert_rec *r)
-{
-	if (r->status == CERTA_CERT_REVOKED)
-		return "revoked";
-	if (r->not_after <= (int64_t)time(NULL))
-		return "expired";
-	return "valid";
-}
 
-json_t *
-cli_json_id(int64_t id)
-{
-	char	buf[24];
 
-	if (id == 0)
-		return json_null();
-	snprintf(buf, sizeof(buf), "%" PRId64, id);
-	return json_string(buf);
-}
 
-json_t *
-cli_cert_json(const struct certa_cert_rec *r, bool pem)
-{
-	json_t	*o = json_object();
 
-	json_object_set_new(o, "id", cli_json_id(r->id));
-	json_object_set_new(o, "serial", json_string(r->serial));
-	json_object_set_new(o, "type", json_string(r->type));
-	json_object_set_new(o, "application", cli_json_id(r->app_id));
-	json_object_set_new(o, "status", json_string(cli_cert_status(r)));
-	json_object_set_new(o, "subject", json_string(r->subject));
-	json_object_set_new(o, "sans", r->sans ? json_string(r->sans) :
-	    json_null());
-	json_object_set_new(o, "key_algorithm", json_string(r->key_alg));
-	json_object_set_new(o, "not_before", cli_json_time(r->not_before));
-	json_object_set_new(o, "not_after", cli_json_time(r->not_after));
-	if (r->status == CERTA_CERT_REVOKED) {
-		json_object_set_new(o, "revoked_at",
-		    cli_json_time(r->revoked_at));
-		json_object_set_new(o, "revocation_reason",
-		    json_string(certa_reason_name(r->reason)));
-	}
-	json_object_set_new(o, "fingerprint_sha256",
-	    json_string(r->fingerprint));
-	json_object_set_new(o, "predecessor", cli_json_id(r->predecessor_id));
-	json_object_set_new(o, "server_generated_key",
-	    json_boolean(r->key_pem != NULL));
-	if (pem && r->der != NULL) {
-		char *p = certa_pem_encode("CERTIFICATE", r->der, r->der_len);
-
-		json_object_set_new(o, "pem", p ? json_string(p) : json_null());
-		free(p);
-	}
-	return o;
-}
-
-json_t *
-cli_app_json(const struct certa_app_rec *r)
-{
-	return json_pack("{s:o, s:s, s:o, s:s, s:o}", "id", cli_json_id(r->id),
-	    "name", r->name, "organisation_id", cli_json_id(r->org_id),
-	    "organisation", r->org_name ? r->org_name : "",
-	    "created_at", cli_json_time(r->created_at));
-}
-
-json_t *
-cli_org_json(const struct certa_org_rec *r)
-{
-	return json_pack("{s:o, s:s, s:o}", "id", cli_json_id(r->id),
-	    "name", r->name, "created_at", cli_json_time(r->created_at));
-}

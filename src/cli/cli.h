@@ -14,6 +14,8 @@
 #include <jansson.h>
 
 #include <certa/certa.h>
+#include <certa/json.h>
+#include <certa/util.h>
 
 #define CLI_EXIT_OK		0
 #define CLI_EXIT_FAIL		1
@@ -86,18 +88,9 @@ int		 cli_list_done(json_t *arr, bool json, certa_rc rc,
 		    const struct certa_err *err);
 /* Print a JSON value followed by a newline; decref it. */
 void		 cli_json_print(json_t *v);
-/* RFC 3339 UTC of t as a JSON string. */
-json_t		*cli_json_time(int64_t t);
-/* Durations and times; print the error. */
+/* Durations and times; print the error.  (JSON views of records:
+ * <certa/json.h>.) */
 int		 cli_duration(const char *s, int64_t *out);
-
-/* An id as a JSON string (ids are opaque strings); null for 0. */
-json_t		*cli_json_id(int64_t id);
-json_t		*cli_cert_json(const struct certa_cert_rec *r, bool pem);
-json_t		*cli_app_json(const struct certa_app_rec *r);
-json_t		*cli_org_json(const struct certa_org_rec *r);
-/* "valid" | "revoked" | "expired" */
-const char	*cli_cert_status(const struct certa_cert_rec *r);
 
 int	cmd_init(int argc, char **argv);
 int	cmd_org(int argc, char **argv);
@@ -110,5 +103,7 @@ int	cmd_verify(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
 int	cmd_trust(int argc, char **argv);
 int	cmd_serve(int argc, char **argv);
+int	cmd_token(int argc, char **argv);
+int	cmd_role(int argc, char **argv);
 
 #endif

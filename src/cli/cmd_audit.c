@@ -20,7 +20,7 @@ row(const struct certa_audit_rec *r, void *arg)
 
 	if (json) {
 		json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:s}",
-		    "seq", (json_int_t)r->seq, "time", cli_json_time(r->time),
+		    "seq", (json_int_t)r->seq, "time", certa_json_time(r->time),
 		    "actor", r->actor, "action", r->action, "object",
 		    r->object, "outcome", r->outcome, "hash", r->hash);
 		char *s;

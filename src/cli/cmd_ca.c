@@ -100,11 +100,11 @@ ca_row(const struct certa_ca_rec *r, void *arg)
 	if (l->json) {
 		json_array_append_new(l->arr, json_pack(
 		    "{s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:b}",
-		    "id", cli_json_id(r->id), "name", r->name, "role", r->role,
+		    "id", certa_json_id(r->id), "name", r->name, "role", r->role,
 		    "status", r->status, "subject", info.subject,
 		    "issuer", info.issuer,
-		    "not_before", cli_json_time(info.not_before),
-		    "not_after", cli_json_time(info.not_after),
+		    "not_before", certa_json_time(info.not_before),
+		    "not_after", certa_json_time(info.not_after),
 		    "fingerprint_sha256", info.sha256,
 		    "crl_number", (json_int_t)r->crl_number,
 		    "has_key", r->key_pem != NULL));
@@ -213,8 +213,8 @@ cmd_crl(int argc, char **argv)
 			cli_json_print(json_pack("{s:I, s:I, s:o, s:o, s:s}",
 			    "crl_number", (json_int_t)info.number, "entries",
 			    (json_int_t)info.entries, "this_update",
-			    cli_json_time(info.this_update), "next_update",
-			    cli_json_time(info.next_update), "file",
+			    certa_json_time(info.this_update), "next_update",
+			    certa_json_time(info.next_update), "file",
 			    cli_opt(&a, "out")));
 		else
 			fprintf(stderr, "CRL number %" PRId64 " with %zu "

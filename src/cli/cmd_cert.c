@@ -243,7 +243,7 @@ batch_report(const struct cli_args *a, const struct input *in,
 			*ec = CLI_EXIT_FAIL;
 	}
 	if (json) {
-		json_t	*o = cli_cert_json(&res->rec, dir == NULL);
+		json_t	*o = certa_json_cert(&res->rec, dir == NULL);
 		char	*s;
 
 		json_object_set_new(o, "input", json_string(in->name));
@@ -362,7 +362,7 @@ issue_keygen(struct certa_ctx *ctx, const struct cli_args *a,
 	if ((ec = cli_write(cli_opt(a, "p12-out"), p12, len, 0600)) != 0)
 		goto out;
 	if (cli_flag(a, "json"))
-		cli_json_print(cli_cert_json(&rec, true));
+		cli_json_print(certa_json_cert(&rec, true));
 	else
 		printf("issued certificate %" PRId64 " (serial %s); key and "
 		    "chain written to %s\n", rec.id, rec.serial,
@@ -418,7 +418,7 @@ cert_issue(struct certa_ctx *ctx, const struct cli_args *a)
 		goto out;
 	}
 	if (cli_flag(a, "json")) {
-		cli_json_print(cli_cert_json(&rec, true));
+		cli_json_print(certa_json_cert(&rec, true));
 		if (cli_opt(a, "out") == NULL)
 			goto out;
 	}
@@ -449,12 +449,12 @@ cert_row(const struct certa_cert_rec *r, void *arg)
 	char		 na[21];
 
 	if (l->json) {
-		json_array_append_new(l->arr, cli_cert_json(r, false));
+		json_array_append_new(l->arr, certa_json_cert(r, false));
 		return CERTA_OK;
 	}
 	certa_time_format(r->not_after, na);
 	printf("%-6" PRId64 " %-40s %-10s %-7s %s  %s\n", r->id, r->serial,
-	    r->type, cli_cert_status(r), na, r->subject);
+	    r->type, certa_cert_status_name(r, certa_now()), na, r->subject);
 	return CERTA_OK;
 }
 
@@ -536,7 +536,7 @@ cert_show(struct certa_ctx *ctx, const struct certa_cert_rec *r, bool json)
 	    r->app_id, &app, &err) != CERTA_OK)
 		certa_err_clear(&err);
 	if (json) {
-		json_t *o = cli_cert_json(r, true);
+		json_t *o = certa_json_cert(r, true);
 
 		json_object_set_new(o, "issuer", json_string(info.issuer));
 		json_object_set_new(o, "fingerprint_sha1",
@@ -554,7 +554,7 @@ cert_show(struct certa_ctx *ctx, const struct certa_cert_rec *r, bool json)
 		if (app.name != NULL)
 			printf("application:        %s/%s (%" PRId64 ")\n",
 			    app.org_name, app.name, app.id);
-		printf("status:             %s\n", cli_cert_status(r));
+		printf("status:             %s\n", certa_cert_status_name(r, certa_now()));
 		if (r->status == CERTA_CERT_REVOKED) {
 			certa_time_format(r->revoked_at, ra);
 			printf("revoked:            %s (%s)\n", ra,

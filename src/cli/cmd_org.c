@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* certa org create|list|show and certa app create|list|show. */
+/*
+ * certa org create|list|show|update|delete and
+ * certa app create|list|show|update|delete.
+ */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +13,11 @@
 #include "cli/cli.h"
 
 #define ORG_USAGE "certa org create NAME | certa org list [--json] | " \
-	"certa org show ORG [--json]"
+	"certa org show ORG [--json] | certa org update ORG --name NEW " \
+	"[--json] | certa org delete ORG"
 #define APP_USAGE "certa app create --org ORG NAME | certa app list " \
-	"[--org ORG] [--json] | certa app show APP [--json]"
+	"[--org ORG] [--json] | certa app show APP [--json] | certa app " \
+	"update APP --name NEW [--json] | certa app delete APP"
 
 struct list {
 	json_t	*arr;
@@ -26,7 +31,7 @@ org_row(const struct certa_org_rec *r, void *arg)
 	char		 t[21];
 
 	if (l->json) {
-		json_array_append_new(l->arr, cli_org_json(r));
+		json_array_append_new(l->arr, certa_json_org(r));
 	} else {
 		certa_time_format(r->created_at, t);
 		printf("%-5" PRId64 " %-32s %s\n", r->id, r->name, t);
@@ -40,7 +45,7 @@ app_row(const struct certa_app_rec *r, void *arg)
 	struct list	*l = arg;
 
 	if (l->json)
-		json_array_append_new(l->arr, cli_app_json(r));
+		json_array_append_new(l->arr, certa_json_app(r));
 	else
 		printf("%-5" PRId64 " %s/%s\n", r->id, r->org_name, r->name);
 	return CERTA_OK;
@@ -52,7 +57,7 @@ org_print(const struct certa_org_rec *r, bool json)
 	char	t[21];
 
 	if (json) {
-		cli_json_print(cli_org_json(r));
+		cli_json_print(certa_json_org(r));
 		return;
 	}
 	certa_time_format(r->created_at, t);
@@ -66,7 +71,7 @@ app_print(const struct certa_app_rec *r, bool json)
 	char	t[21];
 
 	if (json) {
-		cli_json_print(cli_app_json(r));
+		cli_json_print(certa_json_app(r));
 		return;
 	}
 	certa_time_format(r->created_at, t);
@@ -75,11 +80,25 @@ app_print(const struct certa_app_rec *r, bool json)
 	    r->org_name ? r->org_name : "", r->org_id, t);
 }
 
+/* Checks shared by org and app: "update" needs --name, only it takes it. */
+static int
+check_update(const struct cli_args *a, const char *usage)
+{
+	bool	update = strcmp(a->pos[0], "update") == 0;
+
+	if (update && cli_opt(a, "name") == NULL)
+		return cli_usage(usage, "update needs --name NEW");
+	if (!update && cli_opt(a, "name") != NULL)
+		return cli_usage(usage, "--name is only for update");
+	return 0;
+}
+
 int
 cmd_org(int argc, char **argv)
 {
 	static const struct cli_opt spec[] = {
-		{ "json", false, false }, { NULL, 0, 0 } };
+		{ "json", false, false }, { "name", true, false },
+		{ NULL, 0, 0 } };
 	struct cli_args		 a;
 	struct certa_ctx	*ctx = NULL;
 	struct certa_err	 err;
@@ -92,9 +111,12 @@ cmd_org(int argc, char **argv)
 		return ec;
 	json = cli_flag(&a, "json");
 	if (a.npos < 1)
-		return cli_usage(ORG_USAGE, "expected create, list or show");
+		return cli_usage(ORG_USAGE, "expected create, list, show, "
+		    "update or delete");
 	if (strcmp(a.pos[0], "list") == 0 ? a.npos != 1 : a.npos != 2)
 		return cli_usage(ORG_USAGE, "wrong number of arguments");
+	if ((ec = check_update(&a, ORG_USAGE)) != 0)
+		return ec;
 	if ((ec = cli_open(&ctx)) != 0)
 		return ec;
 	certa_err_clear(&err);
@@ -107,6 +129,15 @@ cmd_org(int argc, char **argv)
 		rc = certa_org_resolve(ctx, a.pos[1], &org, &err);
 		if (rc == CERTA_OK)
 			org_print(&org, json);
+	} else if (strcmp(a.pos[0], "update") == 0) {
+		rc = certa_org_update(ctx, a.pos[1], cli_opt(&a, "name"), &org,
+		    &err);
+		if (rc == CERTA_OK)
+			org_print(&org, json);
+	} else if (strcmp(a.pos[0], "delete") == 0) {
+		rc = certa_org_delete(ctx, a.pos[1], &err);
+		if (rc == CERTA_OK)
+			printf("deleted organisation %s\n", a.pos[1]);
 	} else if (strcmp(a.pos[0], "list") == 0) {
 		struct list l = { json_array(), json };
 
@@ -129,7 +160,7 @@ cmd_app(int argc, char **argv)
 {
 	static const struct cli_opt spec[] = {
 		{ "json", false, false }, { "org", true, false },
-		{ NULL, 0, 0 } };
+		{ "name", true, false }, { NULL, 0, 0 } };
 	struct cli_args		 a;
 	struct certa_ctx	*ctx = NULL;
 	struct certa_err	 err;
@@ -143,9 +174,12 @@ cmd_app(int argc, char **argv)
 		return ec;
 	json = cli_flag(&a, "json");
 	if (a.npos < 1)
-		return cli_usage(APP_USAGE, "expected create, list or show");
+		return cli_usage(APP_USAGE, "expected create, list, show, "
+		    "update or delete");
 	if (strcmp(a.pos[0], "list") == 0 ? a.npos != 1 : a.npos != 2)
 		return cli_usage(APP_USAGE, "wrong number of arguments");
+	if ((ec = check_update(&a, APP_USAGE)) != 0)
+		return ec;
 	if (strcmp(a.pos[0], "create") == 0 && cli_opt(&a, "org") == NULL)
 		return cli_usage(APP_USAGE, "app create needs --org ORG");
 	if ((ec = cli_open(&ctx)) != 0)
@@ -162,6 +196,15 @@ cmd_app(int argc, char **argv)
 		rc = certa_app_resolve(ctx, a.pos[1], &app, &err);
 		if (rc == CERTA_OK)
 			app_print(&app, json);
+	} else if (strcmp(a.pos[0], "update") == 0) {
+		rc = certa_app_update(ctx, a.pos[1], cli_opt(&a, "name"), &app,
+		    &err);
+		if (rc == CERTA_OK)
+			app_print(&app, json);
+	} else if (strcmp(a.pos[0], "delete") == 0) {
+		rc = certa_app_delete(ctx, a.pos[1], &err);
+		if (rc == CERTA_OK)
+			printf("deleted application %s\n", a.pos[1]);
 	} else if (strcmp(a.pos[0], "list") == 0) {
 		struct list l = { json_array(), json };
 

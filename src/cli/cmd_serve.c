@@ -9,9 +9,13 @@
 
 #include "cli/cli.h"
 
-#define SERVE_USAGE "certa serve [--public ADDR:PORT] [--port-file F] " \
-	"[--access-log F|-|off] [--request-timeout S] [--max-conns N] " \
-	"[--max-conns-per-addr N]"
+#define SERVE_USAGE "certa serve [--config FILE] [--api ADDR:PORT|off] " \
+	"[--public ADDR:PORT]\n" \
+	"       [--tls-cert PEM --tls-key PEM] [--port-file F] " \
+	"[--api-port-file F]\n" \
+	"       [--access-log F|-|off] [--request-timeout S] " \
+	"[--max-conns N] [--max-conns-per-addr N]\n" \
+	"       [--check-config]"
 
 static int
 num(const char *s, long lo, long hi, long *out)
@@ -36,7 +40,11 @@ cmd_serve(int argc, char **argv)
 		{ "access-log", true, false },
 		{ "request-timeout", true, false },
 		{ "max-conns", true, false },
-		{ "max-conns-per-addr", true, false }, { NULL, 0, 0 } };
+		{ "max-conns-per-addr", true, false },
+		{ "config", true, false }, { "api", true, false },
+		{ "api-port-file", true, false }, { "tls-cert", true, false },
+		{ "tls-key", true, false }, { "check-config", false, false },
+		{ NULL, 0, 0 } };
 	struct cli_args		 a;
 	struct certa_serve_opts	 o;
 	struct certa_err	 err;
@@ -59,6 +67,12 @@ cmd_serve(int argc, char **argv)
 	o.dir = cli_g.dir;
 	o.pass_file = cli_g.pass_file;
 	o.public_addr = cli_opt(&a, "public");
+	o.config = cli_opt(&a, "config");
+	o.api_addr = cli_opt(&a, "api");
+	o.api_port_file = cli_opt(&a, "api-port-file");
+	o.tls_cert = cli_opt(&a, "tls-cert");
+	o.tls_key = cli_opt(&a, "tls-key");
+	o.check_config = cli_flag(&a, "check-config");
 	o.port_file = cli_opt(&a, "port-file");
 	o.access_log = cli_opt(&a, "access-log");
 	o.request_timeout = (int)t;

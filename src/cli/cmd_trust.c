@@ -58,49 +58,6 @@ static const struct {
 };
 
 /* A JSON string that is never NULL (jansson refuses invalid UTF-8). */
-static json_t *
-js(const char *s)
-{
-	json_t	*v;
-
-	if (s == NULL)
-		return json_null();
-	v = json_string(s);
-	return v != NULL ? v : json_string("(not valid UTF-8)");
-}
-
-static const char *
-status_of(const struct certa_trust_rec *r)
-{
-	int64_t	 now = certa_now();
-
-	if (now < r->not_before)
-		return "not-yet-valid";
-	return now > r->not_after ? "expired" : "valid";
-}
-
-static json_t *
-rec_json(const struct certa_trust_rec *r)
-{
-	json_t	*o = json_object();
-
-	json_object_set_new(o, "alias", js(r->alias));
-	json_object_set_new(o, "list", js(r->list));
-	json_object_set_new(o, "subject", js(r->subject));
-	json_object_set_new(o, "issuer", js(r->issuer));
-	json_object_set_new(o, "serial", js(r->serial));
-	json_object_set_new(o, "not_before", cli_json_time(r->not_before));
-	json_object_set_new(o, "not_after", cli_json_time(r->not_after));
-	json_object_set_new(o, "status", js(status_of(r)));
-	json_object_set_new(o, "fingerprint_sha256", js(r->fingerprint));
-	json_object_set_new(o, "source", js(r->source));
-	json_object_set_new(o, "first_seen", cli_json_time(r->first_seen));
-	json_object_set_new(o, "last_seen", cli_json_time(r->last_seen));
-	json_object_set_new(o, "attempts", json_integer(r->attempts));
-	json_object_set_new(o, "peer_address", js(r->peer_addr));
-	return o;
-}
-
 struct list_state {
 	json_t	*arr;
 	bool	 json;
@@ -115,11 +72,11 @@ list_row(const struct certa_trust_rec *r, void *arg)
 
 	l->n++;
 	if (l->json) {
-		json_array_append_new(l->arr, rec_json(r));
+		json_array_append_new(l->arr, certa_json_trust(r));
 		return CERTA_OK;
 	}
 	certa_time_format(r->not_after, t);
-	printf("%-24s %-8s %-13s %s  %s\n", r->alias, r->list, status_of(r),
+	printf("%-24s %-8s %-13s %s  %s\n", r->alias, r->list, certa_trust_status_name(r, certa_now()),
 	    t, r->subject);
 	return CERTA_OK;
 }
@@ -193,7 +150,7 @@ do_import(struct certa_ctx *ctx, const struct cli_args *a)
 	if (cli_flag(a, "json")) {
 		arr = json_array();
 		for (i = 0; i < im.n; i++)
-			json_array_append_new(arr, rec_json(&im.recs[i]));
+			json_array_append_new(arr, certa_json_trust(&im.recs[i]));
 		cli_json_print(arr);
 	} else {
 		for (i = 0; i < im.n; i++)
@@ -229,12 +186,12 @@ do_show(struct certa_ctx *ctx, const struct cli_args *a)
 		goto out;
 	}
 	if (cli_flag(a, "json")) {
-		o = rec_json(&r);
-		json_object_set_new(o, "status", js(d.status));
-		json_object_set_new(o, "fingerprint_sha1", js(d.sha1));
-		json_object_set_new(o, "key_algorithm", js(d.key_alg));
+		o = certa_json_trust(&r);
+		json_object_set_new(o, "status", certa_json_str(d.status));
+		json_object_set_new(o, "fingerprint_sha1", certa_json_str(d.sha1));
+		json_object_set_new(o, "key_algorithm", certa_json_str(d.key_alg));
 		json_object_set_new(o, "basic_constraints",
-		    js(d.basic_constraints));
+		    certa_json_str(d.basic_constraints));
 		json_object_set_new(o, "is_ca", json_boolean(d.is_ca));
 		json_object_set_new(o, "self_issued",
 		    json_boolean(d.self_issued));
@@ -353,15 +310,15 @@ crl_json(const struct certa_trust_crl_rec *r, const char *signer)
 {
 	json_t	*o = json_object();
 
-	json_object_set_new(o, "issuer", js(r->issuer));
+	json_object_set_new(o, "issuer", certa_json_str(r->issuer));
 	if (signer != NULL)
-		json_object_set_new(o, "signer_alias", js(signer));
-	json_object_set_new(o, "crl_number", js(r->crl_number));
-	json_object_set_new(o, "this_update", cli_json_time(r->this_update));
+		json_object_set_new(o, "signer_alias", certa_json_str(signer));
+	json_object_set_new(o, "crl_number", certa_json_str(r->crl_number));
+	json_object_set_new(o, "this_update", certa_json_time(r->this_update));
 	json_object_set_new(o, "next_update", r->next_update != 0 ?
-	    cli_json_time(r->next_update) : json_null());
-	json_object_set_new(o, "fingerprint_sha256", js(r->fingerprint));
-	json_object_set_new(o, "imported_at", cli_json_time(r->imported_at));
+	    certa_json_time(r->next_update) : json_null());
+	json_object_set_new(o, "fingerprint_sha256", certa_json_str(r->fingerprint));
+	json_object_set_new(o, "imported_at", certa_json_time(r->imported_at));
 	return o;
 }
 

@@ -13,8 +13,10 @@ static const struct {
 } commands[] = {
 	{ "init", cmd_init, "create a data directory with a root and an "
 	    "issuing CA" },
-	{ "org", cmd_org, "organisations: create, list, show" },
-	{ "app", cmd_app, "applications: create, list, show" },
+	{ "org", cmd_org, "organisations: create, list, show, update, "
+	    "delete" },
+	{ "app", cmd_app, "applications: create, list, show, update, "
+	    "delete" },
 	{ "cert", cmd_cert, "certificates: issue, list, show, export, revoke" },
 	{ "csr", cmd_csr, "make a key and a certificate request locally" },
 	{ "crl", cmd_crl, "generate the issuing CA's CRL" },
@@ -22,6 +24,8 @@ static const struct {
 	{ "verify", cmd_verify, "check a certificate against certa's CAs" },
 	{ "audit", cmd_audit, "audit log: list, verify" },
 	{ "trust", cmd_trust, "trust store: import, lists, CRLs, OPC UA" },
+	{ "token", cmd_token, "API bearer tokens: create, list, revoke" },
+	{ "role", cmd_role, "client certificate roles: map, unmap, list" },
 	{ "serve", cmd_serve, "run the daemon (OCSP, CRL and CA over HTTP)" },
 };
 

@@ -17,6 +17,8 @@
 struct certa_ocsp_http {
 	struct certa_ocsp	*ocsp;		/* borrowed from the daemon */
 	int64_t			 max_age;	/* cap on Cache-Control max-age */
+	uint64_t		*counts;	/* borrowed; answers by enum
+						 * certa_ocsp_kind (< 8); NULL */
 };
 
 /*

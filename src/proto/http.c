@@ -40,6 +40,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -70,6 +71,8 @@ struct conn_slot {
 	size_t			 live_idx; /* index in srv->live */
 	struct sockaddr_storage	 peer;
 	char			 peer_text[48];
+	void			*user;	/* owns via user_free */
+	void			(*user_free)(void *);
 };
 
 /* A connection between our bevcb and its setup event. */
@@ -107,7 +110,13 @@ struct certa_http_req {
 	char			 id[24];
 	struct timespec		 t0;
 	char			 note[32];
+	char			 peer[48];
 	bool			 replied;
+	bool			 deferred;	/* handed to a heap copy */
+	bool			 heap;		/* the copy: reply frees it */
+	bool			 query_parsed;
+	bool			 query_ok;
+	struct evkeyvalq	 query;
 };
 
 void
@@ -131,6 +140,10 @@ slot_close(struct conn_slot *s)
 		return;
 	evtimer_del(s->timer);
 	s->evcon = NULL;
+	if (s->user_free != NULL)
+		s->user_free(s->user);
+	s->user = NULL;
+	s->user_free = NULL;
 	/* Swap-remove from the dense list. */
 	srv->live[i] = srv->live[--srv->nlive];
 	srv->slots[srv->live[i]].live_idx = i;
@@ -152,6 +165,9 @@ raw_reply(struct conn_slot *s, const char *status)
 	struct bufferevent	*bev;
 	int			 n;
 
+	/* Plain text only; on TLS the connection just closes. */
+	if (s->srv->o.tls != NULL)
+		return;
 	/* Only when nothing of ours is queued, so bytes cannot interleave. */
 	bev = evhttp_connection_get_bufferevent(s->evcon);
 	if (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
@@ -336,7 +352,22 @@ on_bev(struct event_base *base, void *arg)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->srv = srv;
-	p->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (srv->o.tls != NULL) {
+		SSL	*ssl = SSL_new(srv->o.tls);
+
+		/* libevent's https-server sample: fd set by evhttp later. */
+		p->bev = ssl == NULL ? NULL : bufferevent_openssl_socket_new(
+		    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (p->bev == NULL)
+			SSL_free(ssl);
+		else	/* a TLS close without close_notify is not an error */
+			bufferevent_openssl_set_allow_dirty_shutdown(p->bev,
+			    1);
+	} else {
+		p->bev = bufferevent_socket_new(base, -1,
+		    BEV_OPT_CLOSE_ON_FREE);
+	}
 	p->ev = event_new(base, -1, 0, on_setup, p);
 	if (p->bev == NULL || p->ev == NULL) {
 		if (p->bev != NULL)
@@ -378,6 +409,9 @@ dispatch(struct evhttp_request *req, void *arg)
 	    srv->slots[fd].evcon == evcon) {
 		r.slot = &srv->slots[fd];
 		evtimer_del(r.slot->timer);
+		snprintf(r.peer, sizeof(r.peer), "%s", r.slot->peer_text);
+	} else {
+		snprintf(r.peer, sizeof(r.peer), "?");
 	}
 	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_GET:
@@ -391,6 +425,18 @@ dispatch(struct evhttp_request *req, void *arg)
 	case EVHTTP_REQ_POST:
 		r.method = CERTA_HTTP_POST;
 		r.mname = "POST";
+		break;
+	case EVHTTP_REQ_PUT:
+		r.method = CERTA_HTTP_PUT;
+		r.mname = "PUT";
+		break;
+	case EVHTTP_REQ_DELETE:
+		r.method = CERTA_HTTP_DELETE;
+		r.mname = "DELETE";
+		break;
+	case EVHTTP_REQ_PATCH:
+		r.method = CERTA_HTTP_PATCH;
+		r.mname = "PATCH";
 		break;
 	default:
 		r.method = CERTA_HTTP_OTHER;
@@ -427,10 +473,13 @@ dispatch(struct evhttp_request *req, void *arg)
 		goto out;
 	}
 	if ((rt->methods & r.method) == 0) {
-		snprintf(allow, sizeof(allow), "%s%s%s",
+		snprintf(allow, sizeof(allow), "%s%s%s%s%s%s",
 		    rt->methods & CERTA_HTTP_GET ? "GET, " : "",
 		    rt->methods & CERTA_HTTP_HEAD ? "HEAD, " : "",
-		    rt->methods & CERTA_HTTP_POST ? "POST, " : "");
+		    rt->methods & CERTA_HTTP_POST ? "POST, " : "",
+		    rt->methods & CERTA_HTTP_PUT ? "PUT, " : "",
+		    rt->methods & CERTA_HTTP_DELETE ? "DELETE, " : "",
+		    rt->methods & CERTA_HTTP_PATCH ? "PATCH, " : "");
 		if (strlen(allow) >= 2)
 			allow[strlen(allow) - 2] = '\0';
 		certa_http_header(&r, "Allow", allow);
@@ -438,11 +487,30 @@ dispatch(struct evhttp_request *req, void *arg)
 		goto out;
 	}
 	rt->fn(&r, rt->arg);
-	if (!r.replied)
+	if (r.deferred)
+		r.path = NULL;		/* the copy owns it */
+	else if (!r.replied)
 		certa_http_error(&r, 500, "no response");
 out:
+	if (r.query_parsed)
+		evhttp_clear_headers(&r.query);
 	free(raw);
 	free(r.path);
+}
+
+struct certa_http_req *
+certa_http_req_defer(struct certa_http_req *r)
+{
+	struct certa_http_req	*h;
+
+	if (r->heap || r->replied || (h = malloc(sizeof(*h))) == NULL)
+		return NULL;
+	*h = *r;
+	/* The query list's head cannot move; the copy parses again. */
+	h->query_parsed = false;
+	h->heap = true;
+	r->deferred = true;
+	return h;
 }
 
 certa_rc
@@ -616,6 +684,98 @@ certa_http_req_header(const struct certa_http_req *r, const char *name)
 	    name);
 }
 
+const char *
+certa_http_req_uri(const struct certa_http_req *r)
+{
+	return evhttp_request_get_uri(r->req);
+}
+
+const char *
+certa_http_req_query(struct certa_http_req *r, const char *name)
+{
+	const char	*q;
+
+	/* parse_query_str initialises r->query (and clears it on error). */
+	if (!r->query_parsed) {
+		q = strchr(evhttp_request_get_uri(r->req), '?');
+		if (q == NULL)
+			return NULL;
+		r->query_parsed = true;
+		r->query_ok = evhttp_parse_query_str(q + 1, &r->query) == 0;
+	}
+	return r->query_ok ? evhttp_find_header(&r->query, name) : NULL;
+}
+
+const char *
+certa_http_req_method_name(const struct certa_http_req *r)
+{
+	return r->mname;
+}
+
+const char *
+certa_http_req_peer(const struct certa_http_req *r)
+{
+	return r->peer;
+}
+
+const char *
+certa_http_req_id(const struct certa_http_req *r)
+{
+	return r->id;
+}
+
+static SSL *
+req_ssl(const struct certa_http_req *r)
+{
+	struct evhttp_connection *evcon;
+	struct bufferevent	*bev;
+
+	if (r->srv->o.tls == NULL ||
+	    (evcon = evhttp_request_get_connection(r->req)) == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
+		return NULL;
+	return bufferevent_openssl_get_ssl(bev);
+}
+
+X509 *
+certa_http_req_peer_cert(const struct certa_http_req *r)
+{
+	SSL	*ssl = req_ssl(r);
+
+	return ssl != NULL ? SSL_get0_peer_certificate(ssl) : NULL;
+}
+
+STACK_OF(X509) *
+certa_http_req_peer_chain(const struct certa_http_req *r)
+{
+	SSL	*ssl = req_ssl(r);
+
+	return ssl != NULL ? SSL_get_peer_cert_chain(ssl) : NULL;
+}
+
+void *
+certa_http_conn_get(const struct certa_http_req *r)
+{
+	return r->slot != NULL ? r->slot->user : NULL;
+}
+
+void
+certa_http_conn_set(struct certa_http_req *r, void *data,
+    void (*free_fn)(void *))
+{
+	struct conn_slot	*s = r->slot;
+
+	if (s == NULL || s->evcon == NULL) {
+		if (free_fn != NULL)
+			free_fn(data);
+		return;
+	}
+	if (s->user_free != NULL && s->user != data)
+		s->user_free(s->user);
+	s->user = data;
+	s->user_free = free_fn;
+}
+
 const uint8_t *
 certa_http_req_body(struct certa_http_req *r, size_t *len)
 {
@@ -651,6 +811,11 @@ certa_http_reply(struct certa_http_req *r, int status, const char *ctype,
 	if (r->replied)
 		return;
 	r->replied = true;
+	/* A deferred reply: the connection may have closed (evhttp then
+	 * frees the request in evhttp_send_reply) and its slot be reused. */
+	if (r->slot != NULL && (r->slot->evcon == NULL ||
+	    r->slot->evcon != evhttp_request_get_connection(r->req)))
+		r->slot = NULL;
 	certa_http_header(r, "X-Request-Id", r->id);
 	if (ctype != NULL)
 		certa_http_header(r, "Content-Type", ctype);
@@ -675,9 +840,14 @@ certa_http_reply(struct certa_http_req *r, int status, const char *ctype,
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = (int64_t)(t1.tv_sec - r->t0.tv_sec) * 1000000 +
 	    (t1.tv_nsec - r->t0.tv_nsec) / 1000;
-	log_line(r->srv, r->id, r->slot != NULL ? r->slot->peer_text : "?",
-	    r->mname, r->path != NULL ? r->path : "-", status, len, us,
-	    r->note);
+	log_line(r->srv, r->id, r->peer, r->mname, r->path != NULL ? r->path :
+	    "-", status, len, us, r->note);
+	if (r->heap) {
+		if (r->query_parsed)
+			evhttp_clear_headers(&r->query);
+		free(r->path);
+		free(r);
+	}
 }
 
 void

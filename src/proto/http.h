@@ -16,6 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <certa/err.h>
 
 struct event_base;
@@ -28,7 +31,11 @@ enum certa_http_method {
 	CERTA_HTTP_GET = 1,
 	CERTA_HTTP_HEAD = 2,
 	CERTA_HTTP_POST = 4,
-	CERTA_HTTP_OTHER = 8
+	CERTA_HTTP_OTHER = 8,
+	CERTA_HTTP_PUT = 16,
+	CERTA_HTTP_DELETE = 32,
+	CERTA_HTTP_PATCH = 64,
+	CERTA_HTTP_ALL = 127
 };
 
 struct certa_http_opts {
@@ -44,6 +51,9 @@ struct certa_http_opts {
 	size_t		 max_headers;	/* bytes; default 8 KiB */
 	size_t		 max_body;	/* bytes; default CERTA_MAX_OCSP_REQ */
 	FILE		*log;		/* borrowed; NULL: no access log */
+	SSL_CTX		*tls;		/* borrowed; NULL: plain HTTP.  The
+					 * request deadline covers the
+					 * handshake. */
 };
 
 /*
@@ -79,6 +89,32 @@ enum certa_http_method certa_http_req_method(const struct certa_http_req *);
 const char *certa_http_req_path(const struct certa_http_req *);
 const char *certa_http_req_header(const struct certa_http_req *,
     const char *name);
+/* The request target as sent (path and query, not decoded). */
+const char *certa_http_req_uri(const struct certa_http_req *);
+/* A query parameter, decoded; NULL when absent or the query is bad. */
+const char *certa_http_req_query(struct certa_http_req *, const char *name);
+/* The method as sent ("GET", "PATCH", ...). */
+const char *certa_http_req_method_name(const struct certa_http_req *);
+/* The peer's address ("127.0.0.1"); "?" when unknown. */
+const char *certa_http_req_peer(const struct certa_http_req *);
+/* The request id (also in X-Request-Id and the access log). */
+const char *certa_http_req_id(const struct certa_http_req *);
+/*
+ * TLS listeners: the client's certificate and the chain it sent (both
+ * borrowed, NULL without TLS or certificate).  The handshake does not
+ * judge them; the endpoint does (with the trust engine).
+ */
+X509	*certa_http_req_peer_cert(const struct certa_http_req *);
+STACK_OF(X509) *certa_http_req_peer_chain(const struct certa_http_req *);
+/*
+ * Per-connection data of an endpoint (e.g. the client certificate's
+ * verdict): get returns what set stored, NULL at first; free_fn runs when
+ * the connection closes or set replaces it.  Untracked connections keep
+ * nothing (set frees at once).
+ */
+void	*certa_http_conn_get(const struct certa_http_req *);
+void	certa_http_conn_set(struct certa_http_req *, void *data,
+    void (*free_fn)(void *));
 /* The body, contiguous; borrowed. */
 const uint8_t *certa_http_req_body(struct certa_http_req *, size_t *len);
 /* An extra field for the access-log line (value copied, <= 31 bytes). */
@@ -86,6 +122,13 @@ void	certa_http_req_note(struct certa_http_req *, const char *value);
 /* Add a response header. */
 void	certa_http_header(struct certa_http_req *, const char *name,
     const char *value);
+/*
+ * Answer later (after the handler returned): the returned copy stands for
+ * the request and is freed by its reply, which must come (the event loop
+ * keeps the connection waiting).  NULL when it cannot be made (answer
+ * now).  Body and headers stay readable until the reply.
+ */
+struct certa_http_req *certa_http_req_defer(struct certa_http_req *);
 /* Send the response (body omitted on HEAD); once per request. */
 void	certa_http_reply(struct certa_http_req *, int status,
     const char *content_type, const void *body, size_t len);

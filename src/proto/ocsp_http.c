@@ -118,6 +118,8 @@ certa_ocsp_http_handle(struct certa_http_req *r, void *arg)
 	if (rc != CERTA_OK)
 		fprintf(stderr, "certa serve: OCSP: %s\n", err.msg);
 	certa_http_req_note(r, certa_ocsp_kind_name(ans.kind));
+	if (h->counts != NULL && (unsigned)ans.kind < 8)
+		h->counts[ans.kind]++;
 	status = ans.kind == CERTA_OCSP_MALFORMED ? 400 :
 	    ans.kind == CERTA_OCSP_INTERNAL ? 500 : 200;
 	if (status == 200 && ans.cacheable) {

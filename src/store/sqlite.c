@@ -98,6 +98,25 @@ enum stmt_id {
 	ST_TRUST_BUMP,
 	ST_TRUST_EACH_SUBJECT,
 	ST_TRUST_UNKEYED,
+	ST_ORG_RENAME,
+	ST_ORG_DELETE,
+	ST_APP_RENAME,
+	ST_APP_DELETE,
+	ST_APP_DELETE_ORG,
+	ST_CERT_DETACH_APP,
+	ST_CERT_DETACH_ORG,
+	ST_CERT_COUNT_APP,
+	ST_CERT_COUNT_ORG,
+	ST_TOKEN_PUT,
+	ST_TOKEN_GET_ID,
+	ST_TOKEN_GET_NAME,
+	ST_TOKEN_EACH,
+	ST_TOKEN_REVOKE,
+	ST_TOKEN_TOUCH,
+	ST_ROLE_MAP_SET,
+	ST_ROLE_MAP_GET,
+	ST_ROLE_MAP_DELETE,
+	ST_ROLE_MAP_EACH,
 	ST__COUNT
 };
 
@@ -116,6 +135,11 @@ enum stmt_id {
 #define TRUST_COLS	"id, alias, list, der, fingerprint, subject, " \
 			"issuer, serial, not_before, not_after, source, " \
 			"first_seen, last_seen, attempts, peer_addr"
+#define TOKEN_COLS	"id, name, role, secret_hash, created_by, created_at, " \
+			"last_used_at, revoked_at"
+#define ROLE_MAP_COLS	"id, kind, value, role, created_at"
+/* The applications of organisation ?1. */
+#define ORG_APPS	"(SELECT id FROM application WHERE org_id = ?1)"
 #define TRUST_CRL_COLS	"id, issuer, issuer_hash, key_id, crl_number, " \
 			"this_update, next_update, der, fingerprint, " \
 			"imported_at"
@@ -239,6 +263,44 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "WHERE subject_key = ?1 ORDER BY id",
 	[ST_TRUST_UNKEYED] = "SELECT count(*) FROM trust_entry "
 	    "WHERE subject_key IS NULL",
+	[ST_ORG_RENAME] = "UPDATE organisation SET name = ?2 WHERE id = ?1",
+	[ST_ORG_DELETE] = "DELETE FROM organisation WHERE id = ?1",
+	[ST_APP_RENAME] = "UPDATE application SET name = ?2 WHERE id = ?1",
+	[ST_APP_DELETE] = "DELETE FROM application WHERE id = ?1",
+	[ST_APP_DELETE_ORG] = "DELETE FROM application WHERE org_id = ?1",
+	/* The certificate_app index (app_id, ...) finds the rows. */
+	[ST_CERT_DETACH_APP] = "UPDATE certificate SET app_id = NULL "
+	    "WHERE app_id = ?1",
+	[ST_CERT_DETACH_ORG] = "UPDATE certificate SET app_id = NULL "
+	    "WHERE app_id IN " ORG_APPS,
+	[ST_CERT_COUNT_APP] = "SELECT count(*) FROM certificate "
+	    "WHERE app_id = ?1 AND status = 0 AND not_after > ?2",
+	[ST_CERT_COUNT_ORG] = "SELECT count(*) FROM certificate "
+	    "WHERE app_id IN " ORG_APPS " AND status = 0 AND not_after > ?2",
+	[ST_TOKEN_PUT] = "INSERT INTO api_token (" TOKEN_COLS ") "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_TOKEN_GET_ID] = "SELECT " TOKEN_COLS " FROM api_token "
+	    "WHERE id = ?1",
+	/* The partial index api_token_live_name. */
+	[ST_TOKEN_GET_NAME] = "SELECT " TOKEN_COLS " FROM api_token "
+	    "WHERE name = ?1 AND revoked_at = 0",
+	[ST_TOKEN_EACH] = "SELECT " TOKEN_COLS " FROM api_token "
+	    "ORDER BY created_at, id",
+	[ST_TOKEN_REVOKE] = "UPDATE api_token SET revoked_at = ?2 "
+	    "WHERE id = ?1 AND revoked_at = 0",
+	[ST_TOKEN_TOUCH] = "UPDATE api_token "
+	    "SET last_used_at = max(last_used_at, ?2) WHERE id = ?1",
+	/* A new role for a known (kind, value) keeps its id. */
+	[ST_ROLE_MAP_SET] = "INSERT INTO role_map (kind, value, role, "
+	    "created_at) VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT (kind, value) DO UPDATE SET role = excluded.role "
+	    "RETURNING id",
+	[ST_ROLE_MAP_GET] = "SELECT " ROLE_MAP_COLS " FROM role_map "
+	    "WHERE kind = ?1 AND value = ?2",
+	[ST_ROLE_MAP_DELETE] = "DELETE FROM role_map WHERE kind = ?1 "
+	    "AND value = ?2",
+	[ST_ROLE_MAP_EACH] = "SELECT " ROLE_MAP_COLS " FROM role_map "
+	    "ORDER BY id",
 };
 
 struct certa_store {
@@ -1495,6 +1557,11 @@ out:
 	return rc;
 }
 
+static certa_rc	own_begin(struct certa_store *, bool *, struct certa_err *);
+static certa_rc	own_end(struct certa_store *, bool, certa_rc,
+		    struct certa_err *);
+static certa_rc	trust_bump(struct certa_store *, struct certa_err *);
+
 static certa_rc
 sqlite_cert_revoke(struct certa_store *s, int64_t id, int64_t revoked_at,
     int reason, struct certa_err *err)
@@ -1503,6 +1570,11 @@ sqlite_cert_revoke(struct certa_store *s, int64_t id, int64_t revoked_at,
 	int		 src = SQLITE_OK;
 	certa_rc	 rc = CERTA_OK;
 
+	bool		 own = false;
+
+	/* certa_ca validators hold the revoked serials: bump (HOW IT WORKS
+	 * at trust_bump). */
+	CERTA_TRY(own_begin(s, &own, err));
 	CERTA_TRY(stmt_get(s, ST_CERT_REVOKE, &st, err));
 	bind_int(st, 1, id, &src);
 	bind_int(st, 2, revoked_at, &src);
@@ -1512,9 +1584,10 @@ sqlite_cert_revoke(struct certa_store *s, int64_t id, int64_t revoked_at,
 	CERTA_TRY(step_done(s, st, "revoke a certificate", err));
 	if (sqlite3_changes(s->db) == 0)
 		CERTA_TRY(cert_probe(s, id, true, err));
+	CERTA_TRY(trust_bump(s, err));
 out:
 	stmt_put(s, ST_CERT_REVOKE, st);
-	return rc;
+	return own_end(s, own, rc, err);
 }
 
 /* The CRL's hot loop: no allocation per row, the serial is borrowed. */
@@ -2047,6 +2120,392 @@ out:
 	return own_end(s, own, rc, err);
 }
 
+/* --- organisations and applications: rename, delete ------------------ */
+
+/* Run cached statement sid with (?1 id, ?2 text); *changes = rows hit. */
+static certa_rc
+run_id_text(struct certa_store *s, enum stmt_id sid, int64_t id,
+    const char *text, int64_t *changes, const char *what,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	*changes = 0;
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	bind_int(st, 1, id, &src);
+	if (text != NULL)
+		bind_text(st, 2, text, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "%s", what);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_CONSTRAINT_UNIQUE, CERTA_E_CONFLICT,
+	    "%s: the name '%.128s' is taken", what, text ? text : "");
+	SQL_CHECK(src == SQLITE_DONE, src, "%s", what);
+	*changes = sqlite3_changes(s->db);
+out:
+	stmt_put(s, sid, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_org_rename(struct certa_store *s, int64_t id, const char *name,
+    struct certa_err *err)
+{
+	int64_t		 n;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(run_id_text(s, ST_ORG_RENAME, id, name, &n, "rename "
+	    "organisation", err));
+	CERTA_CHECK(n == 1, CERTA_E_NOTFOUND, "no organisation with id %lld",
+	    (long long)id);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_app_rename(struct certa_store *s, int64_t id, const char *name,
+    struct certa_err *err)
+{
+	int64_t		 n;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(run_id_text(s, ST_APP_RENAME, id, name, &n, "rename "
+	    "application", err));
+	CERTA_CHECK(n == 1, CERTA_E_NOTFOUND, "no application with id %lld",
+	    (long long)id);
+out:
+	return rc;
+}
+
+/* Certificates lose their link first: certificate.app_id is a foreign key. */
+static certa_rc
+sqlite_org_delete(struct certa_store *s, int64_t id, struct certa_err *err)
+{
+	int64_t		 n;
+	bool		 own = false;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(own_begin(s, &own, err));
+	CERTA_TRY(run_id_text(s, ST_CERT_DETACH_ORG, id, NULL, &n, "detach "
+	    "the certificates of an organisation", err));
+	CERTA_TRY(run_id_text(s, ST_APP_DELETE_ORG, id, NULL, &n, "delete "
+	    "the applications of an organisation", err));
+	CERTA_TRY(run_id_text(s, ST_ORG_DELETE, id, NULL, &n, "delete "
+	    "organisation", err));
+	CERTA_CHECK(n == 1, CERTA_E_NOTFOUND, "no organisation with id %lld",
+	    (long long)id);
+out:
+	return own_end(s, own, rc, err);
+}
+
+static certa_rc
+sqlite_app_delete(struct certa_store *s, int64_t id, struct certa_err *err)
+{
+	int64_t		 n;
+	bool		 own = false;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(own_begin(s, &own, err));
+	CERTA_TRY(run_id_text(s, ST_CERT_DETACH_APP, id, NULL, &n, "detach "
+	    "the certificates of an application", err));
+	CERTA_TRY(run_id_text(s, ST_APP_DELETE, id, NULL, &n, "delete "
+	    "application", err));
+	CERTA_CHECK(n == 1, CERTA_E_NOTFOUND, "no application with id %lld",
+	    (long long)id);
+out:
+	return own_end(s, own, rc, err);
+}
+
+static certa_rc
+sqlite_cert_count_valid(struct certa_store *s, int64_t org_id,
+    int64_t app_id, int64_t at, int64_t *out, struct certa_err *err)
+{
+	enum stmt_id	 sid = app_id != 0 ? ST_CERT_COUNT_APP :
+			    ST_CERT_COUNT_ORG;
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	bind_int(st, 1, app_id != 0 ? app_id : org_id, &src);
+	bind_int(st, 2, at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "count valid certificates");
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_ROW, src, "count valid certificates");
+	*out = sqlite3_column_int64(st, 0);
+out:
+	stmt_put(s, sid, st);
+	return rc;
+}
+
+/* --- tokens ----------------------------------------------------------- */
+
+static bool
+read_token(sqlite3_stmt *st, struct certa_token_rec *r, bool copy)
+{
+	r->role = (unsigned)sqlite3_column_int64(st, 2);
+	r->created_at = sqlite3_column_int64(st, 5);
+	r->last_used_at = sqlite3_column_int64(st, 6);
+	r->revoked_at = sqlite3_column_int64(st, 7);
+	return col_text(st, 0, copy, &r->id) &&
+	    col_text(st, 1, copy, &r->name) &&
+	    col_text(st, 3, copy, &r->secret_hash) &&
+	    col_text(st, 4, copy, &r->created_by);
+}
+
+static bool
+read_role_map(sqlite3_stmt *st, struct certa_role_map_rec *r, bool copy)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->role = (unsigned)sqlite3_column_int64(st, 3);
+	r->created_at = sqlite3_column_int64(st, 4);
+	return col_text(st, 1, copy, &r->kind) &&
+	    col_text(st, 2, copy, &r->value);
+}
+
+static certa_rc
+sqlite_token_put(struct certa_store *s, const struct certa_token_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_TOKEN_PUT, &st, err));
+	bind_text(st, 1, rec->id, &src);
+	bind_text(st, 2, rec->name, &src);
+	bind_int(st, 3, rec->role, &src);
+	bind_text(st, 4, rec->secret_hash, &src);
+	bind_text(st, 5, rec->created_by, &src);
+	bind_int(st, 6, rec->created_at != 0 ? rec->created_at : certa_now(),
+	    &src);
+	bind_int(st, 7, rec->last_used_at, &src);
+	bind_int(st, 8, rec->revoked_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "add token '%.64s'", rec->name);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_CONSTRAINT_PRIMARYKEY, CERTA_E_CONFLICT,
+	    "a token with id %.16s exists already", rec->id);
+	CERTA_CHECK(src != SQLITE_CONSTRAINT_UNIQUE, CERTA_E_CONFLICT,
+	    "a live token named '%.64s' exists already", rec->name);
+	SQL_CHECK(src == SQLITE_DONE, src, "add token '%.64s'", rec->name);
+out:
+	stmt_put(s, ST_TOKEN_PUT, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_token_get(struct certa_store *s, const char *id, const char *name,
+    struct certa_token_rec *out, struct certa_err *err)
+{
+	enum stmt_id	 sid = name != NULL ? ST_TOKEN_GET_NAME :
+			    ST_TOKEN_GET_ID;
+	const char	*key = name != NULL ? name : id;
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	bind_text(st, 1, key, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read token");
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no %stoken "
+	    "'%.64s'", name != NULL ? "live " : "", key);
+	SQL_CHECK(src == SQLITE_ROW, src, "read token");
+	CERTA_CHECK(read_token(st, out, true), CERTA_E_NOMEM, "read token: "
+	    "out of memory");
+out:
+	stmt_put(s, sid, st);
+	if (rc != CERTA_OK)
+		certa_token_rec_clear(out);
+	return rc;
+}
+
+static certa_rc
+sqlite_token_each(struct certa_store *s, certa_store_token_fn fn, void *arg,
+    struct certa_err *err)
+{
+	struct certa_token_rec	 rec;
+	sqlite3_stmt		*st = NULL;
+	int			 src;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_TOKEN_EACH, &st, err));
+	memset(&rec, 0, sizeof(rec));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		CERTA_CHECK(read_token(st, &rec, false), CERTA_E_NOMEM,
+		    "list tokens: out of memory");
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list tokens");
+out:
+	stmt_put(s, ST_TOKEN_EACH, st);
+	return rc;
+}
+
+/* Run cached statement sid with (?1 text, ?2 time); *changes = rows hit. */
+static certa_rc
+run_text_int(struct certa_store *s, enum stmt_id sid, const char *text,
+    int64_t v, int64_t *changes, const char *what, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	*changes = 0;
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	bind_text(st, 1, text, &src);
+	bind_int(st, 2, v, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "%s", what);
+	CERTA_TRY(step_done(s, st, what, err));
+	*changes = sqlite3_changes(s->db);
+out:
+	stmt_put(s, sid, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_token_revoke(struct certa_store *s, const char *id,
+    int64_t revoked_at, struct certa_err *err)
+{
+	struct certa_token_rec	 t;
+	int64_t			 n;
+	certa_rc		 rc = CERTA_OK;
+
+	memset(&t, 0, sizeof(t));
+	CERTA_TRY(run_text_int(s, ST_TOKEN_REVOKE, id, revoked_at, &n,
+	    "revoke a token", err));
+	if (n == 1)
+		goto out;
+	CERTA_TRY(sqlite_token_get(s, id, NULL, &t, err));
+	CERTA_FAIL(CERTA_E_CONFLICT, "token %.16s is revoked already", id);
+out:
+	certa_token_rec_clear(&t);
+	return rc;
+}
+
+static certa_rc
+sqlite_token_touch(struct certa_store *s, const char *id, int64_t at,
+    struct certa_err *err)
+{
+	int64_t		 n;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(run_text_int(s, ST_TOKEN_TOUCH, id, at, &n, "record the "
+	    "use of a token", err));
+	CERTA_CHECK(n == 1, CERTA_E_NOTFOUND, "no token '%.16s'", id);
+out:
+	return rc;
+}
+
+/* --- the role map ----------------------------------------------------- */
+
+static certa_rc
+sqlite_role_map_set(struct certa_store *s, struct certa_role_map_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	int64_t		 id;
+	certa_rc	 rc = CERTA_OK;
+
+	if (rec->created_at == 0)
+		rec->created_at = certa_now();
+	CERTA_TRY(stmt_get(s, ST_ROLE_MAP_SET, &st, err));
+	bind_text(st, 1, rec->kind, &src);
+	bind_text(st, 2, rec->value, &src);
+	bind_int(st, 3, rec->role, &src);
+	bind_int(st, 4, rec->created_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "map %s to a role", rec->kind);
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_ROW, src, "map %s to a role", rec->kind);
+	id = sqlite3_column_int64(st, 0);
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_DONE, src, "map %s to a role", rec->kind);
+	rec->id = id;
+out:
+	stmt_put(s, ST_ROLE_MAP_SET, st);
+	return rc;
+}
+
+/* Bind (?1 kind, ?2 value) to cached statement sid. */
+static certa_rc
+role_map_stmt(struct certa_store *s, enum stmt_id sid, const char *kind,
+    const char *value, sqlite3_stmt **st, struct certa_err *err)
+{
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, sid, st, err));
+	bind_text(*st, 1, kind, &src);
+	bind_text(*st, 2, value, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "role mapping of %s", kind);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_role_map_get(struct certa_store *s, const char *kind,
+    const char *value, struct certa_role_map_rec *out, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(role_map_stmt(s, ST_ROLE_MAP_GET, kind, value, &st, err));
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no role mapping "
+	    "for %s '%.200s'", kind, value);
+	SQL_CHECK(src == SQLITE_ROW, src, "read the role mapping of %s",
+	    kind);
+	CERTA_CHECK(read_role_map(st, out, true), CERTA_E_NOMEM, "read role "
+	    "mapping: out of memory");
+out:
+	stmt_put(s, ST_ROLE_MAP_GET, st);
+	if (rc != CERTA_OK)
+		certa_role_map_rec_clear(out);
+	return rc;
+}
+
+static certa_rc
+sqlite_role_map_delete(struct certa_store *s, const char *kind,
+    const char *value, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(role_map_stmt(s, ST_ROLE_MAP_DELETE, kind, value, &st,
+	    err));
+	CERTA_TRY(step_done(s, st, "remove a role mapping", err));
+	CERTA_CHECK(sqlite3_changes(s->db) == 1, CERTA_E_NOTFOUND, "no role "
+	    "mapping for %s '%.200s'", kind, value);
+out:
+	stmt_put(s, ST_ROLE_MAP_DELETE, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_role_map_each(struct certa_store *s, certa_store_role_map_fn fn,
+    void *arg, struct certa_err *err)
+{
+	struct certa_role_map_rec	 rec;
+	sqlite3_stmt			*st = NULL;
+	int				 src;
+	certa_rc			 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_ROLE_MAP_EACH, &st, err));
+	memset(&rec, 0, sizeof(rec));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		CERTA_CHECK(read_role_map(st, &rec, false), CERTA_E_NOMEM,
+		    "list role mappings: out of memory");
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list role mappings");
+out:
+	stmt_put(s, ST_ROLE_MAP_EACH, st);
+	return rc;
+}
+
 const struct certa_store_ops certa_store_sqlite_ops = {
 	.name = "sqlite",
 	.accepts = sqlite_accepts,
@@ -2093,4 +2552,18 @@ const struct certa_store_ops certa_store_sqlite_ops = {
 	.trust_crl_each = sqlite_trust_crl_each,
 	.trust_crl_delete = sqlite_trust_crl_delete,
 	.trust_generation = sqlite_trust_generation,
+	.org_rename = sqlite_org_rename,
+	.app_rename = sqlite_app_rename,
+	.org_delete = sqlite_org_delete,
+	.app_delete = sqlite_app_delete,
+	.cert_count_valid = sqlite_cert_count_valid,
+	.token_put = sqlite_token_put,
+	.token_get = sqlite_token_get,
+	.token_each = sqlite_token_each,
+	.token_revoke = sqlite_token_revoke,
+	.token_touch = sqlite_token_touch,
+	.role_map_set = sqlite_role_map_set,
+	.role_map_get = sqlite_role_map_get,
+	.role_map_delete = sqlite_role_map_delete,
+	.role_map_each = sqlite_role_map_each,
 };

@@ -736,3 +736,219 @@ certa_store_trust_generation(struct certa_store *s, uint64_t *out,
 out:
 	return rc;
 }
+
+/* --- organisations and applications: rename, delete ------------------ */
+
+certa_rc
+certa_store_org_rename(struct certa_store *s, int64_t id, const char *name,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(id > 0 && name != NULL, CERTA_E_INVAL, "rename "
+	    "organisation: no id or name");
+	CERTA_TRY(ops(s)->org_rename(s, id, name, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_app_rename(struct certa_store *s, int64_t id, const char *name,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(id > 0 && name != NULL, CERTA_E_INVAL, "rename "
+	    "application: no id or name");
+	CERTA_TRY(ops(s)->app_rename(s, id, name, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_org_delete(struct certa_store *s, int64_t id,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(id > 0, CERTA_E_INVAL, "delete organisation: no id");
+	CERTA_TRY(ops(s)->org_delete(s, id, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_app_delete(struct certa_store *s, int64_t id,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(id > 0, CERTA_E_INVAL, "delete application: no id");
+	CERTA_TRY(ops(s)->app_delete(s, id, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_cert_count_valid(struct certa_store *s, int64_t org_id,
+    int64_t app_id, int64_t at, int64_t *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "count certificates: no out");
+	*out = 0;
+	CERTA_CHECK(org_id > 0 || app_id > 0, CERTA_E_INVAL, "count "
+	    "certificates: no organisation or application");
+	CERTA_TRY(ops(s)->cert_count_valid(s, org_id, app_id, at, out, err));
+out:
+	return rc;
+}
+
+/* --- tokens and the role map ----------------------------------------- */
+
+static const char *const role_map_kinds[] = { "subject", "fingerprint",
+    NULL };
+
+void
+certa_token_rec_clear(struct certa_token_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->id);
+	free(r->name);
+	free(r->secret_hash);
+	free(r->created_by);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+certa_role_map_rec_clear(struct certa_role_map_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->kind);
+	free(r->value);
+	memset(r, 0, sizeof(*r));
+}
+
+certa_rc
+certa_store_token_put(struct certa_store *s,
+    const struct certa_token_rec *rec, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->id != NULL && rec->name != NULL &&
+	    rec->secret_hash != NULL && rec->created_by != NULL,
+	    CERTA_E_INVAL, "add token: missing id, name, hash or creator");
+	CERTA_TRY(ops(s)->token_put(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_token_get(struct certa_store *s, const char *id, const char *name,
+    struct certa_token_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "get token: no out");
+	memset(out, 0, sizeof(*out));
+	CERTA_CHECK(id != NULL || name != NULL, CERTA_E_INVAL, "get token: "
+	    "no id or name");
+	CERTA_TRY(ops(s)->token_get(s, id, name, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_token_each(struct certa_store *s, certa_store_token_fn fn,
+    void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list tokens: no callback");
+	CERTA_TRY(ops(s)->token_each(s, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_token_revoke(struct certa_store *s, const char *id,
+    int64_t revoked_at, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(id != NULL && revoked_at > 0, CERTA_E_INVAL, "revoke "
+	    "token: no id or time");
+	CERTA_TRY(ops(s)->token_revoke(s, id, revoked_at, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_token_touch(struct certa_store *s, const char *id, int64_t at,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(id != NULL, CERTA_E_INVAL, "touch token: no id");
+	CERTA_TRY(ops(s)->token_touch(s, id, at, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_role_map_set(struct certa_store *s,
+    struct certa_role_map_rec *rec, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->kind != NULL && rec->value != NULL,
+	    CERTA_E_INVAL, "map role: no kind or value");
+	CERTA_CHECK(one_of(rec->kind, role_map_kinds), CERTA_E_INVAL,
+	    "map role: unknown kind '%.32s'", rec->kind);
+	CERTA_TRY(ops(s)->role_map_set(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_role_map_get(struct certa_store *s, const char *kind,
+    const char *value, struct certa_role_map_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "get role mapping: no out");
+	memset(out, 0, sizeof(*out));
+	CERTA_CHECK(kind != NULL && value != NULL, CERTA_E_INVAL, "get role "
+	    "mapping: no kind or value");
+	CERTA_TRY(ops(s)->role_map_get(s, kind, value, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_role_map_delete(struct certa_store *s, const char *kind,
+    const char *value, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(kind != NULL && value != NULL, CERTA_E_INVAL, "remove "
+	    "role mapping: no kind or value");
+	CERTA_TRY(ops(s)->role_map_delete(s, kind, value, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_role_map_each(struct certa_store *s, certa_store_role_map_fn fn,
+    void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list role mappings: no "
+	    "callback");
+	CERTA_TRY(ops(s)->role_map_each(s, fn, arg, err));
+out:
+	return rc;
+}

@@ -39,6 +39,14 @@ struct certa_store_ops {
 			    struct certa_err *);
 	certa_rc	(*app_each)(struct certa_store *, int64_t,
 			    certa_store_app_fn, void *, struct certa_err *);
+	certa_rc	(*org_rename)(struct certa_store *, int64_t,
+			    const char *, struct certa_err *);
+	certa_rc	(*app_rename)(struct certa_store *, int64_t,
+			    const char *, struct certa_err *);
+	certa_rc	(*org_delete)(struct certa_store *, int64_t,
+			    struct certa_err *);
+	certa_rc	(*app_delete)(struct certa_store *, int64_t,
+			    struct certa_err *);
 	certa_rc	(*ca_put)(struct certa_store *, struct certa_ca_rec *,
 			    struct certa_err *);
 	certa_rc	(*ca_get)(struct certa_store *, int64_t,
@@ -63,6 +71,8 @@ struct certa_store_ops {
 			    certa_store_cert_fn, void *, struct certa_err *);
 	certa_rc	(*cert_revoke)(struct certa_store *, int64_t, int64_t,
 			    int, struct certa_err *);
+	certa_rc	(*cert_count_valid)(struct certa_store *, int64_t,
+			    int64_t, int64_t, int64_t *, struct certa_err *);
 	certa_rc	(*revoked_each)(struct certa_store *, int64_t,
 			    certa_store_revoked_fn, void *,
 			    struct certa_err *);
@@ -101,6 +111,28 @@ struct certa_store_ops {
 	certa_rc	(*trust_crl_delete)(struct certa_store *, int64_t,
 			    struct certa_err *);
 	certa_rc	(*trust_generation)(struct certa_store *, uint64_t *,
+			    struct certa_err *);
+	/* Tokens and the role map. */
+	certa_rc	(*token_put)(struct certa_store *,
+			    const struct certa_token_rec *, struct certa_err *);
+	certa_rc	(*token_get)(struct certa_store *, const char *,
+			    const char *, struct certa_token_rec *,
+			    struct certa_err *);
+	certa_rc	(*token_each)(struct certa_store *,
+			    certa_store_token_fn, void *, struct certa_err *);
+	certa_rc	(*token_revoke)(struct certa_store *, const char *,
+			    int64_t, struct certa_err *);
+	certa_rc	(*token_touch)(struct certa_store *, const char *,
+			    int64_t, struct certa_err *);
+	certa_rc	(*role_map_set)(struct certa_store *,
+			    struct certa_role_map_rec *, struct certa_err *);
+	certa_rc	(*role_map_get)(struct certa_store *, const char *,
+			    const char *, struct certa_role_map_rec *,
+			    struct certa_err *);
+	certa_rc	(*role_map_delete)(struct certa_store *, const char *,
+			    const char *, struct certa_err *);
+	certa_rc	(*role_map_each)(struct certa_store *,
+			    certa_store_role_map_fn, void *,
 			    struct certa_err *);
 };
 

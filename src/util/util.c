@@ -31,6 +31,55 @@ certa_hex(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+/* Append c to out[*n] when it fits (one byte kept for the NUL). */
+static bool
+put(char *out, size_t len, size_t *n, char c)
+{
+	if (*n + 1 >= len)
+		return false;
+	out[(*n)++] = c;
+	return true;
+}
+
+bool
+certa_json_strings(char *out, size_t len, const char *const *kv)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	const unsigned char	*p;
+	size_t			 n = 0, i;
+	bool			 ok = len > 0 && put(out, len, &n, '{');
+
+	for (i = 0; ok && kv[i] != NULL && kv[i + 1] != NULL; i += 2) {
+		if (i > 0)
+			ok = put(out, len, &n, ',');
+		ok = ok && put(out, len, &n, '"');
+		for (p = (const unsigned char *)kv[i]; ok && *p != '\0'; p++)
+			ok = put(out, len, &n, (char)*p);
+		ok = ok && put(out, len, &n, '"') && put(out, len, &n, ':') &&
+		    put(out, len, &n, '"');
+		for (p = (const unsigned char *)kv[i + 1]; ok && *p != '\0';
+		    p++) {
+			if (*p < 0x20) {
+				ok = put(out, len, &n, '\\') &&
+				    put(out, len, &n, 'u') &&
+				    put(out, len, &n, '0') &&
+				    put(out, len, &n, '0') &&
+				    put(out, len, &n, digits[*p >> 4]) &&
+				    put(out, len, &n, digits[*p & 0xf]);
+				continue;
+			}
+			if (*p == '"' || *p == '\\')
+				ok = put(out, len, &n, '\\');
+			ok = ok && put(out, len, &n, (char)*p);
+		}
+		ok = ok && put(out, len, &n, '"');
+	}
+	ok = ok && put(out, len, &n, '}');
+	if (len > 0)
+		out[ok ? n : 0] = '\0';
+	return ok;
+}
+
 char *
 certa_strdup(const char *s)
 {

@@ -16,6 +16,14 @@
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void	certa_hex(const uint8_t *in, size_t len, char *out);
 
+/*
+ * A flat JSON object of string values into out (len bytes): kv holds key,
+ * value, key, value, ..., NULL.  Values are escaped (RFC 8259 §7); keys
+ * are trusted.  false, with out "", when it does not fit.  For audit
+ * details: never pass a secret.
+ */
+bool	certa_json_strings(char *out, size_t len, const char *const *kv);
+
 /* strdup that returns NULL for NULL. */
 char	*certa_strdup(const char *);
 

@@ -3,9 +3,13 @@ certa run is screened for crashes and sanitizer reports, refusals are
 checked for exit code, message and "nothing written"."""
 import base64
 import json
+import os
 import re
+import signal
+import subprocess
+import time
 
-from harness import CertaTest
+from harness import CERTA, CertaTest
 
 # What must never appear on certa's stderr, whatever the input.
 CRASH_MARKS = ("Traceback", "AddressSanitizer", "LeakSanitizer",
@@ -77,3 +81,71 @@ class CheckedTest(CertaTest):
         self.assertNotIn(b"BEGIN CERTIFICATE", r.out, r)
         self.assertEqual(self.snapshot(), before, "store changed: %r" % r)
         return r
+
+
+class ServeMixin:
+    """Start and stop a real `certa serve` on free ports: self.url (public
+    listener, plain HTTP) and self.api (HTTPS API) once started."""
+    proc = None
+
+    def tearDown(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        super().tearDown()
+
+    def start(self, *extra, api=True, env_extra=None):
+        portf, apif = self.path("port"), self.path("apiport")
+        for f in (portf, apif):
+            if os.path.exists(f):
+                os.unlink(f)
+        env = dict(os.environ)
+        for k in list(env):
+            if k.startswith("CERTA_") and k != "CERTA_BIN":
+                env.pop(k)
+        env.update(env_extra or {})
+        self.log = open(self.path("access.log"), "wb")
+        self.errf = open(self.path("serve.err"), "wb")
+        args = [CERTA, "--dir", self.dir, "serve", "--public", "127.0.0.1:0",
+                "--port-file", portf]
+        args += (["--api", "127.0.0.1:0", "--api-port-file", apif] if api
+                 else ["--api", "off"])
+        self.proc = subprocess.Popen(args + list(extra), stdout=self.log,
+                                     stderr=self.errf, env=env, cwd=self.tmp)
+        deadline = time.time() + 20
+        want = [portf] + ([apif] if api else [])
+        while time.time() < deadline:
+            ports = []
+            for f in want:
+                if os.path.exists(f):
+                    with open(f) as fh:
+                        txt = fh.read().strip()
+                    if txt:
+                        ports.append(int(txt))
+            if len(ports) == len(want):
+                self.port = ports[0]
+                self.url = "http://127.0.0.1:%d" % self.port
+                if api:
+                    self.api_port = ports[1]
+                    self.api = "https://localhost:%d" % self.api_port
+                return
+            self.assertIsNone(self.proc.poll(), self.errtext_serve())
+            time.sleep(0.05)
+        self.fail("certa serve did not start: " + self.errtext_serve())
+
+    def errtext_serve(self):
+        with open(self.path("serve.err"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=15)
+        self.log.close()
+        self.errf.close()
+        err = self.errtext_serve()
+        self.assertEqual(rc, 0, err)
+        for mark in CRASH_MARKS:
+            self.assertNotIn(mark, err)
+        self.assertFalse(os.path.exists(self.path("port")))
+        self.assertFalse(os.path.exists(self.path("apiport")))
+        return err

@@ -10,11 +10,11 @@ import subprocess
 import time
 import urllib.parse
 
-from checks import CRASH_MARKS, CheckedTest, pem_unwrap
+from checks import CRASH_MARKS, CheckedTest, ServeMixin, pem_unwrap
 from harness import CERTA
 
 
-class ServeTest(CheckedTest):
+class ServeTest(ServeMixin, CheckedTest):
 
     def setUp(self):
         super().setUp()
@@ -23,55 +23,6 @@ class ServeTest(CheckedTest):
         self.root, self.issuing = self.chain_files()
         self.chain = self.path("chain.pem")
         self.leaf = self.issue(self.app, "transport", self.make_csr("leaf"))
-
-    def tearDown(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        super().tearDown()
-
-    # -- daemon -------------------------------------------------------
-    def start(self, *extra):
-        portf = self.path("port")
-        if os.path.exists(portf):
-            os.unlink(portf)
-        env = dict(os.environ)
-        for k in ("CERTA_PASSPHRASE", "CERTA_PASSPHRASE_FILE", "CERTA_DIR"):
-            env.pop(k, None)
-        self.log = open(self.path("access.log"), "wb")
-        self.errf = open(self.path("serve.err"), "wb")
-        self.proc = subprocess.Popen(
-            [CERTA, "--dir", self.dir, "serve", "--public", "127.0.0.1:0",
-             "--port-file", portf] + list(extra),
-            stdout=self.log, stderr=self.errf, env=env, cwd=self.tmp)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if os.path.exists(portf):
-                with open(portf) as f:
-                    txt = f.read().strip()
-                if txt:
-                    self.port = int(txt)
-                    self.url = "http://127.0.0.1:%d" % self.port
-                    return
-            self.assertIsNone(self.proc.poll(), self.errtext_serve())
-            time.sleep(0.05)
-        self.fail("certa serve did not start: " + self.errtext_serve())
-
-    def errtext_serve(self):
-        with open(self.path("serve.err"), "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=15)
-        self.log.close()
-        self.errf.close()
-        err = self.errtext_serve()
-        self.assertEqual(rc, 0, err)
-        for mark in CRASH_MARKS:
-            self.assertNotIn(mark, err)
-        self.assertFalse(os.path.exists(self.path("port")))
-        return err
 
     def ocsp(self, cert, issuer=None, *extra):
         # Options like -sha256 apply to the -cert after them.

@@ -1557,6 +1557,284 @@ test_concurrent(void **state)
 
 /* SQLite only: what the interface cannot express. */
 
+/*
+ * Rename and delete of organisations and applications; the count of valid
+ * certificates that guards a delete.
+ */
+static void
+test_org_app_rename_delete(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_org_rec	 og;
+	struct certa_app_rec	 ag;
+	struct certa_cert_rec	 cr;
+	char			 s1[64], s2[64], s3[64];
+	int64_t			 o1, o2, a1, a2, a3, ca, c1, c2, c3, n;
+
+	o1 = mk_org(s, nm("ren-o1"));
+	o2 = mk_org(s, nm("ren-o2"));
+	a1 = mk_app(s, o1, nm("ren-a1"));
+	a2 = mk_app(s, o1, nm("ren-a2"));
+	a3 = mk_app(s, o2, nm("ren-a3"));
+
+	/* Rename: taken names CONFLICT, unknown ids NOTFOUND. */
+	OK(certa_store_org_rename(s, o1, nm("ren-o1b"), &E));
+	OK(certa_store_org_get(s, o1, NULL, &og, &E));
+	assert_string_equal(og.name, nm("ren-o1b"));
+	certa_org_rec_clear(&og);
+	RC(certa_store_org_rename(s, o1, nm("ren-o2"), &E), CERTA_E_CONFLICT);
+	RC(certa_store_org_rename(s, o2 + 1000000, nm("ren-x"), &E),
+	    CERTA_E_NOTFOUND);
+	OK(certa_store_app_rename(s, a1, nm("ren-a1b"), &E));
+	OK(certa_store_app_get(s, a1, &ag, &E));
+	assert_string_equal(ag.name, nm("ren-a1b"));
+	certa_app_rec_clear(&ag);
+	RC(certa_store_app_rename(s, a1, nm("ren-a2"), &E), CERTA_E_CONFLICT);
+	OK(certa_store_app_rename(s, a3, nm("ren-a2"), &E));	/* other org */
+	RC(certa_store_app_rename(s, a3 + 1000000, nm("ren-x"), &E),
+	    CERTA_E_NOTFOUND);
+	RC(certa_store_app_rename(s, 0, nm("ren-x"), &E), CERTA_E_INVAL);
+
+	/* Valid = not revoked and not_after > at; per app or per org. */
+	ca = mk_ca(s, nm("ren-ca"), "issuing", 0, "active", now);
+	snprintf(s1, sizeof(s1), "e1%s", tag);
+	snprintf(s2, sizeof(s2), "e2%s", tag);
+	snprintf(s3, sizeof(s3), "e3%s", tag);
+	c1 = mk_cert(s, ca, a1, s1, "transport", now + 3600);
+	c2 = mk_cert(s, ca, a2, s2, "transport", now - 10);	/* expired */
+	c3 = mk_cert(s, ca, a3, s3, "transport", now + 3600);
+	OK(certa_store_cert_count_valid(s, 0, a1, now, &n, &E));
+	assert_int_equal(n, 1);
+	OK(certa_store_cert_count_valid(s, 0, a2, now, &n, &E));
+	assert_int_equal(n, 0);
+	OK(certa_store_cert_count_valid(s, o1, 0, now, &n, &E));
+	assert_int_equal(n, 1);
+	OK(certa_store_cert_count_valid(s, o1, 0, now + 7200, &n, &E));
+	assert_int_equal(n, 0);
+	OK(certa_store_cert_count_valid(s, o2, 0, now, &n, &E));
+	assert_int_equal(n, 1);
+	RC(certa_store_cert_count_valid(s, 0, 0, now, &n, &E),
+	    CERTA_E_INVAL);
+	OK(certa_store_cert_revoke(s, c1, now, 1, &E));
+	OK(certa_store_cert_count_valid(s, o1, 0, now, &n, &E));
+	assert_int_equal(n, 0);
+
+	/* Delete detaches: the certificate rows stay, without their app. */
+	OK(certa_store_app_delete(s, a2, &E));
+	RC(certa_store_app_get(s, a2, &ag, &E), CERTA_E_NOTFOUND);
+	OK(certa_store_cert_get(s, c2, &cr, &E));
+	assert_int_equal(cr.app_id, 0);
+	certa_cert_rec_clear(&cr);
+	RC(certa_store_app_delete(s, a2, &E), CERTA_E_NOTFOUND);
+	/* An org takes its applications along, in a transaction. */
+	OK(certa_store_begin(s, &E));
+	OK(certa_store_org_delete(s, o1, &E));
+	certa_store_rollback(s);
+	OK(certa_store_app_get(s, a1, &ag, &E));
+	certa_app_rec_clear(&ag);
+	OK(certa_store_org_delete(s, o1, &E));
+	RC(certa_store_org_get(s, o1, NULL, &og, &E), CERTA_E_NOTFOUND);
+	RC(certa_store_app_get(s, a1, &ag, &E), CERTA_E_NOTFOUND);
+	OK(certa_store_cert_get(s, c1, &cr, &E));
+	assert_int_equal(cr.app_id, 0);
+	assert_int_equal(cr.status, CERTA_CERT_REVOKED);
+	certa_cert_rec_clear(&cr);
+	RC(certa_store_org_delete(s, o1, &E), CERTA_E_NOTFOUND);
+	/* The other org is untouched. */
+	OK(certa_store_cert_get(s, c3, &cr, &E));
+	assert_int_equal(cr.app_id, a3);
+	certa_cert_rec_clear(&cr);
+	OK(certa_store_app_get(s, a3, &ag, &E));
+	certa_app_rec_clear(&ag);
+}
+
+struct token_seen {
+	const char	*id;
+	int		 n;
+	bool		 revoked;
+};
+
+static certa_rc
+collect_token(const struct certa_token_rec *r, void *arg)
+{
+	struct token_seen	*t = arg;
+
+	assert_non_null(r->name);
+	assert_non_null(r->secret_hash);
+	if (strcmp(r->id, t->id) == 0) {
+		t->n++;
+		t->revoked = r->revoked_at != 0;
+	}
+	return CERTA_OK;
+}
+
+static void
+test_token(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_token_rec	 r, got;
+	struct token_seen	 seen;
+	char			 id1[17], id2[17], id3[17];
+	const char		*hash = "9f86d081884c7d659a2feaa0c55ad015"
+				    "a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+	snprintf(id1, sizeof(id1), "a1%.14s", tag);
+	snprintf(id2, sizeof(id2), "a2%.14s", tag);
+	snprintf(id3, sizeof(id3), "a3%.14s", tag);
+	memset(&r, 0, sizeof(r));
+	r.id = id1;
+	r.name = (char *)(uintptr_t)nm("tok");
+	r.role = 4;
+	r.secret_hash = (char *)(uintptr_t)hash;
+	r.created_by = (char *)(uintptr_t)"test";
+	r.created_at = now;
+	OK(certa_store_token_put(s, &r, &E));
+	/* Same id, or same live name: CONFLICT. */
+	RC(certa_store_token_put(s, &r, &E), CERTA_E_CONFLICT);
+	r.id = id2;
+	RC(certa_store_token_put(s, &r, &E), CERTA_E_CONFLICT);
+	assert_non_null(strstr(E.msg, nm("tok")));
+	r.name = NULL;
+	RC(certa_store_token_put(s, &r, &E), CERTA_E_INVAL);
+
+	OK(certa_store_token_get(s, id1, NULL, &got, &E));
+	assert_string_equal(got.id, id1);
+	assert_string_equal(got.name, nm("tok"));
+	assert_string_equal(got.secret_hash, hash);
+	assert_string_equal(got.created_by, "test");
+	assert_int_equal(got.role, 4);
+	assert_int_equal(got.created_at, now);
+	assert_int_equal(got.last_used_at, 0);
+	assert_int_equal(got.revoked_at, 0);
+	certa_token_rec_clear(&got);
+	OK(certa_store_token_get(s, NULL, nm("tok"), &got, &E));
+	assert_string_equal(got.id, id1);
+	certa_token_rec_clear(&got);
+	RC(certa_store_token_get(s, id2, NULL, &got, &E), CERTA_E_NOTFOUND);
+	assert_null(got.id);
+	RC(certa_store_token_get(s, NULL, NULL, &got, &E), CERTA_E_INVAL);
+
+	/* last_used_at moves forward only. */
+	OK(certa_store_token_touch(s, id1, now + 100, &E));
+	OK(certa_store_token_touch(s, id1, now + 50, &E));
+	OK(certa_store_token_get(s, id1, NULL, &got, &E));
+	assert_int_equal(got.last_used_at, now + 100);
+	certa_token_rec_clear(&got);
+	RC(certa_store_token_touch(s, id2, now, &E), CERTA_E_NOTFOUND);
+
+	/* Revoke: once; then the name is free, and get by name skips it. */
+	RC(certa_store_token_revoke(s, id2, now, &E), CERTA_E_NOTFOUND);
+	OK(certa_store_token_revoke(s, id1, now + 200, &E));
+	RC(certa_store_token_revoke(s, id1, now + 300, &E), CERTA_E_CONFLICT);
+	OK(certa_store_token_get(s, id1, NULL, &got, &E));
+	assert_int_equal(got.revoked_at, now + 200);
+	certa_token_rec_clear(&got);
+	RC(certa_store_token_get(s, NULL, nm("tok"), &got, &E),
+	    CERTA_E_NOTFOUND);
+	r.id = id3;
+	r.name = (char *)(uintptr_t)nm("tok");
+	OK(certa_store_token_put(s, &r, &E));
+	OK(certa_store_token_get(s, NULL, nm("tok"), &got, &E));
+	assert_string_equal(got.id, id3);
+	certa_token_rec_clear(&got);
+	certa_token_rec_clear(NULL);
+
+	seen.id = id1;
+	seen.n = 0;
+	OK(certa_store_token_each(s, collect_token, &seen, &E));
+	assert_int_equal(seen.n, 1);
+	assert_true(seen.revoked);
+	seen.id = id3;
+	seen.n = 0;
+	OK(certa_store_token_each(s, collect_token, &seen, &E));
+	assert_int_equal(seen.n, 1);
+	assert_false(seen.revoked);
+}
+
+struct map_seen {
+	int64_t		 id;
+	int		 n;
+	unsigned	 role;
+};
+
+static certa_rc
+collect_map(const struct certa_role_map_rec *r, void *arg)
+{
+	struct map_seen	*m = arg;
+
+	assert_non_null(r->kind);
+	assert_non_null(r->value);
+	if (r->id == m->id) {
+		m->n++;
+		m->role = r->role;
+	}
+	return CERTA_OK;
+}
+
+static void
+test_role_map(void **state)
+{
+	struct certa_store		*s = *state;
+	struct certa_role_map_rec	 r, got;
+	struct map_seen			 seen;
+	int64_t				 id;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = (char *)(uintptr_t)"subject";
+	r.value = (char *)(uintptr_t)nm("CN=alice,O=acme");
+	r.role = 4;
+	OK(certa_store_role_map_set(s, &r, &E));
+	assert_true(r.id > 0);
+	id = r.id;
+	OK(certa_store_role_map_get(s, "subject", nm("CN=alice,O=acme"), &got,
+	    &E));
+	assert_int_equal(got.id, id);
+	assert_string_equal(got.kind, "subject");
+	assert_string_equal(got.value, nm("CN=alice,O=acme"));
+	assert_int_equal(got.role, 4);
+	assert_true(got.created_at > 0);
+	certa_role_map_rec_clear(&got);
+	/* The same key again replaces the role, keeping the id. */
+	r.id = 0;
+	r.role = 8;
+	OK(certa_store_role_map_set(s, &r, &E));
+	assert_int_equal(r.id, id);
+	OK(certa_store_role_map_get(s, "subject", nm("CN=alice,O=acme"), &got,
+	    &E));
+	assert_int_equal(got.role, 8);
+	certa_role_map_rec_clear(&got);
+	/* Same value, other kind: another mapping. */
+	r.kind = (char *)(uintptr_t)"fingerprint";
+	r.id = 0;
+	OK(certa_store_role_map_set(s, &r, &E));
+	assert_true(r.id != id);
+	r.kind = (char *)(uintptr_t)"issuer";
+	RC(certa_store_role_map_set(s, &r, &E), CERTA_E_INVAL);
+	RC(certa_store_role_map_get(s, "subject", nm("CN=bob"), &got, &E),
+	    CERTA_E_NOTFOUND);
+	assert_null(got.kind);
+
+	seen.id = id;
+	seen.n = 0;
+	OK(certa_store_role_map_each(s, collect_map, &seen, &E));
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.role, 8);
+
+	OK(certa_store_role_map_delete(s, "subject", nm("CN=alice,O=acme"),
+	    &E));
+	RC(certa_store_role_map_delete(s, "subject", nm("CN=alice,O=acme"),
+	    &E), CERTA_E_NOTFOUND);
+	RC(certa_store_role_map_get(s, "subject", nm("CN=alice,O=acme"), &got,
+	    &E), CERTA_E_NOTFOUND);
+	OK(certa_store_role_map_get(s, "fingerprint", nm("CN=alice,O=acme"),
+	    &got, &E));
+	certa_role_map_rec_clear(&got);
+	certa_role_map_rec_clear(NULL);
+	seen.n = 0;
+	OK(certa_store_role_map_each(s, collect_map, &seen, &E));
+	assert_int_equal(seen.n, 0);
+}
+
 static void
 sqlite_path(char *out, size_t len, const char *name)
 {
@@ -1749,6 +2027,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_org_app_rename_delete,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_role_map, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_subject, setup,
