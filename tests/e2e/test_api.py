@@ -553,3 +553,44 @@ class ApiTest(ServeMixin, CheckedTest):
                            capture_output=True, timeout=20)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.stop()
+
+    def test_hostile_clients(self):
+        # On the TLS listener: 1,000 idle connections, a slow handshake,
+        # garbage instead of TLS, garbage inside TLS; the API still
+        # answers, and the idle ones are closed by the request deadline.
+        import socket
+        import ssl
+        self.start("--request-timeout", "3", "--max-conns-per-addr", "1500")
+        socks = []
+        for i in range(1000):
+            s = socket.create_connection(("127.0.0.1", self.api_port))
+            s.settimeout(10)
+            socks.append(s)
+            if i % 50 == 49:
+                time.sleep(0.05)	# let the listen backlog drain
+        g = socket.create_connection(("127.0.0.1", self.api_port))
+        g.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + os.urandom(4000))
+        g.settimeout(10)
+        self.assertIn(g.recv(100), (b"", b"\x15\x03\x01\x00\x02\x02\x16",
+                                    b"\x15\x03\x03\x00\x02\x02\x16"))
+        g.close()
+        ctx = ssl.create_default_context(cafile=self.root)
+        t = ctx.wrap_socket(socket.create_connection(
+            ("127.0.0.1", self.api_port)), server_hostname="localhost")
+        t.sendall(b"\x00\xff garbage \r\n\r\n")
+        t.settimeout(10)
+        first = t.recv(200)
+        self.assertTrue(first.startswith(b"HTTP/1.1 400"), first)
+        t.close()
+        self.assertEqual(self.ok_json(200, "GET", "/healthz"),
+                         {"status": "ok"})
+        self.ok_json(200, "GET", "/api/v1/whoami", self.admin)
+        t0 = time.time()
+        for s in socks:
+            self.assertEqual(s.recv(10), b"")	# closed by the deadline
+        self.assertLess(time.time() - t0, 8)
+        for s in socks:
+            s.close()
+        self.assertEqual(self.ok_json(200, "GET", "/healthz"),
+                         {"status": "ok"})
+        self.stop()
