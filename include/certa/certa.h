@@ -63,6 +63,20 @@ void	certa_ctx_set_actor(struct certa_ctx *, const char *actor);
 const char *certa_ctx_dir(const struct certa_ctx *);
 /* Who acts, for audit records written by other layers. */
 const char *certa_ctx_actor(const struct certa_ctx *);
+/*
+ * The actor's role ("admin", "approver", "operator", "auditor"; NULL:
+ * unknown), copied; audit records carry it in their details as "role",
+ * and the lifecycle's rules read it (an admin may cancel any request).
+ */
+void	certa_ctx_set_role(struct certa_ctx *, const char *role);
+const char *certa_ctx_role(const struct certa_ctx *);
+/*
+ * Audit details (a JSON object text, or NULL) with the actor's role added
+ * as "role" when known; malloc'ed, or NULL when there is nothing to say
+ * or no memory (then use details as they are).  The record's other
+ * fields, and so the hash chain, stay as they were.
+ */
+char	*certa_ctx_details(const struct certa_ctx *, const char *details);
 
 /* Organisations and applications.  Names: 1..128 printable characters. */
 CERTA_MUST_USE certa_rc certa_org_create(struct certa_ctx *, const char *name,
@@ -106,6 +120,14 @@ struct certa_issue_req {
 	size_t		 nsans;
 	int64_t		 validity;	/* seconds; 0 = profile default */
 	int64_t		 predecessor_id;
+	/* Lifecycle (include/certa/lifecycle.h); zero for a plain issue. */
+	int64_t		 not_after;	/* absolute end (reissue); 0: none */
+	const uint8_t	*same_key_der;	/* certificate DER whose public key
+					 * the new one keeps (renew), instead
+					 * of csr/keygen */
+	size_t		 same_key_der_len;
+	int64_t		 request_id;	/* approved request this completes:
+					 * marked issued in the same commit */
 };
 
 /*

@@ -28,6 +28,9 @@ const char *certa_cert_status_name(const struct certa_cert_rec *r,
  * not_before, not_after, [revoked_at, revocation_reason],
  * fingerprint_sha256, predecessor, server_generated_key, [pem]. */
 json_t	*certa_json_cert(const struct certa_cert_rec *r, bool pem);
+/* The same with the issuer's DN given (no parse of r->der for it). */
+json_t	*certa_json_cert_ex(const struct certa_cert_rec *r, bool pem,
+    const char *issuer);
 json_t	*certa_json_app(const struct certa_app_rec *r);
 json_t	*certa_json_org(const struct certa_org_rec *r);
 /* "valid" | "expired" | "not-yet-valid" at now. */
@@ -35,6 +38,10 @@ const char *certa_trust_status_name(const struct certa_trust_rec *r,
     int64_t now);
 json_t	*certa_json_trust(const struct certa_trust_rec *r);
 json_t	*certa_json_audit(const struct certa_audit_rec *r);
+/* A lifecycle request: id, kind, state, application, type, certificate
+ * (the target), reason, requested_by, requested_role, decided_by,
+ * comment, issued_certificate, created_at, decided_at, due_at (no CSR). */
+json_t	*certa_json_request(const struct certa_request_rec *r);
 
 /*
  * The public key of a certificate as an RFC 7517 JWK: kty and its

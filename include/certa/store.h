@@ -464,4 +464,210 @@ CERTA_MUST_USE certa_rc certa_store_role_map_delete(struct certa_store *,
 CERTA_MUST_USE certa_rc certa_store_role_map_each(struct certa_store *,
     certa_store_role_map_fn fn, void *arg, struct certa_err *);
 
+/*
+ * Expiry notifications (include/certa/notify.h, schema 006).  A notice
+ * row is the claim that (certificate, threshold, channel) is notified:
+ * claiming twice gives CONFLICT, on any node.
+ */
+enum certa_notice_status {
+	CERTA_NOTICE_PENDING = 0,
+	CERTA_NOTICE_SENT,
+	CERTA_NOTICE_FAILED,		/* attempts exhausted */
+	CERTA_NOTICE_STATUS__COUNT
+};
+
+struct certa_notify_channel_rec {
+	int64_t		 id;
+	int64_t		 org_id;	/* 0: every organisation */
+	char		*kind;		/* owns; "webhook" | "smtp" */
+	char		*target;	/* owns; URL or mail address */
+	char		*secret;	/* owns; HMAC key or NULL; never log */
+	bool		 enabled;
+	int64_t		 created_at;	/* 0 on put: now */
+};
+
+/* Per-organisation settings; absent row: default thresholds, enabled. */
+struct certa_notify_org_rec {
+	int64_t		 org_id;
+	char		*thresholds;	/* owns; "90,30,7,1" or NULL */
+	bool		 enabled;
+};
+
+struct certa_notice_rec {
+	int64_t		 id;
+	int64_t		 cert_id;
+	int64_t		 channel_id;
+	int		 threshold_days;
+	enum certa_notice_status status;
+	int		 attempts;	/* made so far */
+	int64_t		 next_attempt_at;
+	int64_t		 created_at;	/* 0 on claim: now */
+	int64_t		 done_at;	/* sent or given up; 0 */
+};
+
+/* One delivery attempt (the delivery log). */
+struct certa_notify_delivery_rec {
+	int64_t		 id;
+	int64_t		 notice_id;
+	int		 attempt;	/* 1, 2, ... */
+	int64_t		 time;
+	bool		 ok;
+	int		 code;		/* HTTP status / SMTP reply; 0 none */
+	char		*error;		/* owns; or NULL */
+	int64_t		 next_attempt_at; /* 0: no further attempt */
+	/* Filled by certa_store_notify_delivery_each: */
+	int64_t		 cert_id;
+	int64_t		 channel_id;
+	int		 threshold_days;
+};
+
+typedef certa_rc (*certa_store_notify_channel_fn)(
+    const struct certa_notify_channel_rec *, void *);
+typedef certa_rc (*certa_store_notify_org_fn)(
+    const struct certa_notify_org_rec *, void *);
+typedef certa_rc (*certa_store_notice_fn)(const struct certa_notice_rec *,
+    void *);
+typedef certa_rc (*certa_store_notify_delivery_fn)(
+    const struct certa_notify_delivery_rec *, void *);
+/* A certificate to consider: valid, inside the window, not opted out. */
+typedef certa_rc (*certa_store_notify_cand_fn)(int64_t cert_id,
+    int64_t org_id, int64_t not_after, void *);
+
+void	certa_notify_channel_rec_clear(struct certa_notify_channel_rec *);
+void	certa_notify_org_rec_clear(struct certa_notify_org_rec *);
+void	certa_notify_delivery_rec_clear(struct certa_notify_delivery_rec *);
+
+/* Add a channel; sets rec->id.  NOTFOUND for an unknown org, INVAL kind. */
+CERTA_MUST_USE certa_rc certa_store_notify_channel_put(struct certa_store *,
+    struct certa_notify_channel_rec *rec, struct certa_err *);
+/* NOTFOUND; its notices and their log go with it. */
+CERTA_MUST_USE certa_rc certa_store_notify_channel_delete(
+    struct certa_store *, int64_t id, struct certa_err *);
+/* Every channel, ordered by id. */
+CERTA_MUST_USE certa_rc certa_store_notify_channel_each(struct certa_store *,
+    certa_store_notify_channel_fn fn, void *arg, struct certa_err *);
+/* Insert or replace an organisation's settings.  NOTFOUND unknown org. */
+CERTA_MUST_USE certa_rc certa_store_notify_org_set(struct certa_store *,
+    const struct certa_notify_org_rec *rec, struct certa_err *);
+/* Every organisation that has settings, ordered by org_id. */
+CERTA_MUST_USE certa_rc certa_store_notify_org_each(struct certa_store *,
+    certa_store_notify_org_fn fn, void *arg, struct certa_err *);
+/* Opt a certificate out (enabled false) or back in.  NOTFOUND. */
+CERTA_MUST_USE certa_rc certa_store_notify_cert_set(struct certa_store *,
+    int64_t cert_id, bool enabled, struct certa_err *);
+/*
+ * Certificates with DER, not revoked, now < not_after <= until, not opted
+ * out and not of a disabled organisation, with id > after_id, ordered by
+ * id, at most limit (0: no limit).  org_id is 0 for an unlinked one.
+ */
+CERTA_MUST_USE certa_rc certa_store_notify_cand_each(struct certa_store *,
+    int64_t now, int64_t until, int64_t after_id, size_t limit,
+    certa_store_notify_cand_fn fn, void *arg, struct certa_err *);
+/*
+ * Claim (cert_id, threshold_days, channel_id): insert rec (pending) and set
+ * rec->id.  CONFLICT when claimed already (by any node).  Run it outside a
+ * transaction: on PostgreSQL the violation would abort one.
+ */
+CERTA_MUST_USE certa_rc certa_store_notice_claim(struct certa_store *,
+    struct certa_notice_rec *rec, struct certa_err *);
+/* Pending notices with next_attempt_at <= now, oldest due first. */
+CERTA_MUST_USE certa_rc certa_store_notice_due_each(struct certa_store *,
+    int64_t now, size_t limit, certa_store_notice_fn fn, void *arg,
+    struct certa_err *);
+/*
+ * Take a due notice for one attempt: move its next_attempt_at from seen
+ * to until if it is still pending at seen.  CONFLICT when another process
+ * took it (or it changed) first.
+ */
+CERTA_MUST_USE certa_rc certa_store_notice_lease(struct certa_store *,
+    int64_t id, int64_t seen, int64_t until, struct certa_err *);
+/*
+ * Record attempt d->attempt of notice d->notice_id: append d to the
+ * delivery log (sets d->id) and set the notice's status, attempts,
+ * next_attempt_at (d's) and done_at (d->time unless pending).  Call it in
+ * a transaction.  NOTFOUND.
+ */
+CERTA_MUST_USE certa_rc certa_store_notice_record(struct certa_store *,
+    struct certa_notify_delivery_rec *d, enum certa_notice_status status,
+    struct certa_err *);
+/* The delivery log, newest first, at most limit (0: all). */
+CERTA_MUST_USE certa_rc certa_store_notify_delivery_each(
+    struct certa_store *, size_t limit, certa_store_notify_delivery_fn fn,
+    void *arg, struct certa_err *);
+
+/*
+ * Certificate lifecycle (include/certa/lifecycle.h): requests that wait
+ * for an approver, and the approval policy of organisations.
+ */
+struct certa_request_rec {
+	int64_t		 id;
+	char		*kind;		/* owns; issue|renew|reissue|revoke */
+	char		*state;		/* owns; pending|approved|issued|
+					 * revoked|rejected|cancelled|failed */
+	int64_t		 app_id;	/* 0: none (revoke, or app deleted) */
+	char		*type;		/* owns; profile, or NULL */
+	uint8_t		*csr;		/* owns; DER or PEM as given, or NULL */
+	size_t		 csr_len;
+	char		*keygen;	/* owns; server-side key spec or NULL */
+	char		*subject;	/* owns; DN override or NULL */
+	char		*sans;		/* owns; "DNS:a, URI:b" or NULL */
+	int64_t		 validity;	/* seconds; 0: profile default */
+	int64_t		 not_after;	/* absolute (reissue); 0: none */
+	bool		 same_key;	/* renew with the predecessor's key */
+	int64_t		 cert_id;	/* renew/reissue/revoke target; 0 */
+	int		 reason;	/* revoke: CRLReason; -1 otherwise */
+	char		*requested_by;	/* owns; actor */
+	char		*requested_role; /* owns; role name or NULL */
+	char		*decided_by;	/* owns; actor or NULL */
+	char		*comment;	/* owns; or NULL */
+	int64_t		 issued_cert_id; /* 0 until issued */
+	int64_t		 created_at;	/* 0 on put: now */
+	int64_t		 decided_at;	/* 0: undecided */
+	int64_t		 grace_until;	/* revoke: carry out at; 0: on approval */
+	int64_t		 grace;		/* reissue: seconds until the
+					 * predecessor is revoked; -1 policy */
+};
+
+/* Filter for certa_store_request_each; zero/NULL fields do not filter. */
+struct certa_request_filter {
+	const char	*state;
+	const char	*kind;
+	int64_t		 cert_id;
+	int64_t		 due_before;	/* pending, 0 < grace_until <= this */
+	int64_t		 after_id;
+	size_t		 limit;		/* 0 = no limit */
+};
+
+typedef certa_rc (*certa_store_request_fn)(const struct certa_request_rec *,
+    void *);
+void	certa_request_rec_clear(struct certa_request_rec *);
+
+/* Insert; sets rec->id (and created_at when 0).  INVAL for a bad kind or
+ * state, NOTFOUND for an unknown app or certificate. */
+CERTA_MUST_USE certa_rc certa_store_request_put(struct certa_store *,
+    struct certa_request_rec *rec, struct certa_err *);
+/* NOTFOUND. */
+CERTA_MUST_USE certa_rc certa_store_request_get(struct certa_store *,
+    int64_t id, struct certa_request_rec *out, struct certa_err *);
+/* Requests matching f, ordered by id. */
+CERTA_MUST_USE certa_rc certa_store_request_each(struct certa_store *,
+    const struct certa_request_filter *f, certa_store_request_fn fn,
+    void *arg, struct certa_err *);
+/*
+ * Move request id from state from to state to, atomically (one UPDATE
+ * ... WHERE state = from), recording decided_by, comment (NULL: keep),
+ * issued_cert_id (0: keep) and decided_at = at.  NOTFOUND for an unknown
+ * id, CONFLICT when the request is not in state from (another caller
+ * decided first).
+ */
+CERTA_MUST_USE certa_rc certa_store_request_transition(struct certa_store *,
+    int64_t id, const char *from, const char *to, const char *decided_by,
+    const char *comment, int64_t issued_cert_id, int64_t at,
+    struct certa_err *);
+/* An organisation's approval policy.  NOTFOUND for an unknown id. */
+CERTA_MUST_USE certa_rc certa_store_org_set_approval(struct certa_store *,
+    int64_t org_id, bool required, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_org_get_approval(struct certa_store *,
+    int64_t org_id, bool *required, struct certa_err *);
+
 #endif

@@ -115,6 +115,7 @@ certa_close(struct certa_ctx *c)
 	X509_EXTENSION_free(c->ext_aia);
 	free(c->base_url);
 	free(c->actor);
+	free(c->role);
 	free(c->pass_file);
 	free(c->dir);
 	free(c);
@@ -147,6 +148,41 @@ certa_ctx_set_actor(struct certa_ctx *c, const char *actor)
 		free(c->actor);
 		c->actor = a;
 	}
+}
+
+void
+certa_ctx_set_role(struct certa_ctx *c, const char *role)
+{
+	char	*r = role != NULL ? strdup(role) : NULL;
+
+	if (role == NULL || r != NULL) {
+		free(c->role);
+		c->role = r;
+	}
+}
+
+const char *
+certa_ctx_role(const struct certa_ctx *c)
+{
+	return c->role;
+}
+
+char *
+certa_ctx_details(const struct certa_ctx *c, const char *details)
+{
+	size_t	 n;
+	char	*out;
+
+	if (c->role == NULL || (details != NULL && details[0] != '{'))
+		return details != NULL ? strdup(details) : NULL;
+	n = strlen(c->role) + (details != NULL ? strlen(details) : 0) + 16;
+	if ((out = malloc(n)) == NULL)
+		return NULL;
+	if (details == NULL || strcmp(details, "{}") == 0)
+		snprintf(out, n, "{\"role\":\"%s\"}", c->role);
+	else
+		snprintf(out, n, "{\"role\":\"%s\",%s", c->role, details + 1);
+	return out;
 }
 
 certa_rc
@@ -273,12 +309,14 @@ certa_rc
 certa_ctx_audit_commit(struct certa_ctx *c, const char *action,
     const char *object, const char *details, struct certa_err *err)
 {
+	char		*d = certa_ctx_details(c, details);
 	certa_rc	 rc = CERTA_OK;
 
 	CERTA_TRY(certa_audit_append(c->store, c->actor, action, object, "ok",
-	    details, err));
+	    d != NULL ? d : details, err));
 	CERTA_TRY(certa_store_commit(c->store, err));
 out:
+	free(d);
 	return rc;
 }
 

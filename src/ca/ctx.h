@@ -20,6 +20,7 @@ struct certa_ctx {
 	char			*dir;		/* owns */
 	char			*pass_file;	/* owns; explicit, or NULL */
 	char			*actor;		/* owns */
+	char			*role;		/* owns; or NULL: unknown */
 	struct certa_store	*store;		/* owns */
 	OSSL_LIB_CTX		*libctx;	/* NULL: OpenSSL's default */
 	const char		*propq;		/* NULL: no property query */
@@ -59,6 +60,13 @@ CERTA_MUST_USE certa_rc certa_ctx_passphrase(const char *dir,
 CERTA_MUST_USE certa_rc certa_ctx_audit_commit(struct certa_ctx *,
     const char *action, const char *object, const char *details,
     struct certa_err *err);
+/*
+ * Revoke inside the caller's open transaction and append its audit record
+ * (request_id: the approved request, or 0).  CONFLICT, NOTFOUND as
+ * certa_revoke.
+ */
+CERTA_MUST_USE certa_rc certa_revoke_in_tx(struct certa_ctx *, int64_t id,
+    int reason, int64_t request_id, struct certa_err *err);
 /* Path of the store in dir. */
 #define CERTA_DB_NAME	"certa.db"
 #define CERTA_PASS_NAME	"passphrase"

@@ -176,6 +176,7 @@ prepare(struct batch *b, struct job *j)
 	struct certa_csr		*csr = NULL;
 	EVP_PKEY			*pkey = NULL;	/* borrowed or owned */
 	EVP_PKEY			*genkey = NULL;	/* owns */
+	X509				*old = NULL;	/* owns; same key */
 	X509_NAME			*subject = NULL;
 	GENERAL_NAMES			*sans = NULL;
 	ASN1_INTEGER			*serial = NULL;
@@ -185,9 +186,20 @@ prepare(struct batch *b, struct job *j)
 	certa_rc			 rc = CERTA_OK;
 
 	certa_err_clear(&e);
-	CERTA_CHECK((r->csr != NULL) != (r->keygen != NULL), CERTA_E_INVAL,
+	CERTA_CHECK((r->csr != NULL) + (r->keygen != NULL) +
+	    (r->same_key_der != NULL) == 1, CERTA_E_INVAL,
 	    "give either a CSR or a key type to generate, not both");
-	if (r->csr != NULL) {
+	if (r->same_key_der != NULL) {
+		const unsigned char *p = r->same_key_der;
+
+		/* Renewal with the same key: the predecessor's public key. */
+		CERTA_OSSL((old = d2i_X509(NULL, &p,
+		    (long)r->same_key_der_len)) != NULL &&
+		    (pkey = X509_get0_pubkey(old)) != NULL, CERTA_E_PARSE,
+		    "read the predecessor's public key");
+		CERTA_CHECK(r->subject != NULL, CERTA_E_INVAL,
+		    "renewal with the same key needs a subject");
+	} else if (r->csr != NULL) {
 		CERTA_TRY(certa_csr_parse(c->libctx, c->propq, r->csr,
 		    r->csr_len, &csr, err));
 		pkey = csr->pkey;
@@ -210,6 +222,13 @@ prepare(struct batch *b, struct job *j)
 		CERTA_TRY(certa_profile_check_sans(j->profile, sans, err));
 
 	validity = r->validity ? r->validity : j->profile->default_validity;
+	if (r->not_after != 0) {
+		/* Reissue: the predecessor's end, whatever the profile's
+		 * default (it was inside the maximum when first issued). */
+		CERTA_CHECK(r->not_after > now, CERTA_E_POLICY, "the "
+		    "requested end of validity has passed");
+		validity = r->not_after - now;
+	}
 	CERTA_CHECK(validity <= j->profile->max_validity, CERTA_E_POLICY,
 	    "validity of %" PRId64 " days exceeds the maximum of %" PRId64
 	    " days for type '%s'", validity / 86400,
@@ -286,6 +305,7 @@ out:
 	GENERAL_NAMES_free(sans);
 	X509_NAME_free(subject);
 	EVP_PKEY_free(genkey);
+	X509_free(old);
 	certa_csr_free(csr);
 	return rc;
 }
@@ -464,23 +484,37 @@ finish_and_commit(struct batch *b, struct certa_err *err)
 {
 	struct certa_ctx		*c = b->ctx;
 	struct certa_audit_chain	 chain = { false, 0, "" };
-	char				 obj[64];
+	char				 obj[64], more[96];
+	char				*details = NULL;
 	size_t				 i;
 	certa_rc			 rc = CERTA_OK;
 
 	for (i = 0; i < b->n; i++) {
-		struct job *j = &b->jobs[i];
+		struct job	*j = &b->jobs[i];
+		int64_t		 req_id = j->req->request_id;
 
 		if (!j->ok)
 			continue;
 		CERTA_TRY(certa_store_cert_finish(c->store, j->rec.id, j->der,
 		    j->der_len, j->fp, err));
+		/* An approved request becomes issued in this same commit. */
+		if (req_id != 0)
+			CERTA_TRY(certa_store_request_transition(c->store,
+			    req_id, "approved", "issued", NULL, NULL,
+			    j->rec.id, certa_now(), err));
 		snprintf(obj, sizeof(obj), "cert:%" PRId64, j->rec.id);
+		snprintf(more, sizeof(more), "{\"request\":%" PRId64
+		    ",\"predecessor\":%" PRId64 "}", req_id,
+		    j->rec.predecessor_id);
+		free(details);
+		details = certa_ctx_details(c, req_id != 0 ||
+		    j->rec.predecessor_id != 0 ? more : NULL);
 		CERTA_TRY(certa_audit_append_chain(c->store, &chain, c->actor,
-		    "cert.issue", obj, "ok", NULL, err));
+		    "cert.issue", obj, "ok", details, err));
 	}
 	CERTA_TRY(certa_store_commit(c->store, err));
 out:
+	free(details);
 	if (rc != CERTA_OK)
 		certa_store_rollback(c->store);
 	return rc;

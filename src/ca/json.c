@@ -52,6 +52,13 @@ certa_cert_status_name(const struct certa_cert_rec *r, int64_t now)
 json_t *
 certa_json_cert(const struct certa_cert_rec *r, bool pem)
 {
+	return certa_json_cert_ex(r, pem, NULL);
+}
+
+json_t *
+certa_json_cert_ex(const struct certa_cert_rec *r, bool pem,
+    const char *issuer)
+{
 	json_t	*o = json_object();
 
 	if (o == NULL)
@@ -63,7 +70,9 @@ certa_json_cert(const struct certa_cert_rec *r, bool pem)
 	json_object_set_new(o, "status",
 	    json_string(certa_cert_status_name(r, certa_now())));
 	json_object_set_new(o, "subject", json_string(r->subject));
-	if (r->der != NULL) {
+	if (issuer != NULL) {
+		json_object_set_new(o, "issuer", json_string(issuer));
+	} else if (r->der != NULL) {
 		struct certa_cert_info	 ci;
 
 		memset(&ci, 0, sizeof(ci));
@@ -320,4 +329,35 @@ out:
 	json_decref(o);
 	X509_free(x);
 	return rc;
+}
+
+json_t *
+certa_json_request(const struct certa_request_rec *r)
+{
+	json_t	*o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "id", certa_json_id(r->id));
+	json_object_set_new(o, "kind", certa_json_str(r->kind));
+	json_object_set_new(o, "state", certa_json_str(r->state));
+	json_object_set_new(o, "application", certa_json_id(r->app_id));
+	json_object_set_new(o, "type", certa_json_str(r->type));
+	json_object_set_new(o, "certificate", certa_json_id(r->cert_id));
+	json_object_set_new(o, "reason", r->reason >= 0 ?
+	    json_string(certa_reason_name(r->reason)) : json_null());
+	json_object_set_new(o, "subject", certa_json_str(r->subject));
+	json_object_set_new(o, "requested_by", certa_json_str(r->requested_by));
+	json_object_set_new(o, "requested_role",
+	    certa_json_str(r->requested_role));
+	json_object_set_new(o, "decided_by", certa_json_str(r->decided_by));
+	json_object_set_new(o, "comment", certa_json_str(r->comment));
+	json_object_set_new(o, "issued_certificate",
+	    certa_json_id(r->issued_cert_id));
+	json_object_set_new(o, "created_at", certa_json_time(r->created_at));
+	json_object_set_new(o, "decided_at", r->decided_at != 0 ?
+	    certa_json_time(r->decided_at) : json_null());
+	json_object_set_new(o, "due_at", r->grace_until != 0 ?
+	    certa_json_time(r->grace_until) : json_null());
+	return o;
 }

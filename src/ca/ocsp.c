@@ -76,6 +76,24 @@ struct ocsp_entry {
 	char			 etag[40];
 };
 
+/*
+ * Request bytes -> cache key, for the cacheable form: most clients send
+ * the same bytes for the same certificate, so a repeat is answered
+ * without decoding it.  Direct-mapped, overwritten on collision; a slot
+ * only names (md, serial), and the entry found under them is checked as
+ * on the slow path, so a stale slot costs a decode, never a wrong answer.
+ */
+#define OCSP_RAW_SLOTS		4096
+#define OCSP_RAW_MAX		160	/* request bytes kept per slot */
+
+struct raw_slot {
+	uint64_t		 hash;
+	uint16_t		 len;		/* 0: empty */
+	int16_t			 md;
+	char			 serial[41];
+	uint8_t			 bytes[OCSP_RAW_MAX];
+};
+
 struct certa_ocsp {
 	struct certa_ctx	*ctx;		/* borrowed from the caller */
 	X509			*issuer;	/* borrowed from ctx */
@@ -94,6 +112,7 @@ struct certa_ocsp {
 	size_t			 nbuckets, n;
 
 	uint8_t			*scratch;	/* owns; last uncached answer */
+	struct raw_slot		*raw;		/* owns; OCSP_RAW_SLOTS */
 	struct certa_ocsp_stats	 stats;
 };
 
@@ -147,6 +166,50 @@ entry_slot(struct certa_ocsp *o, int md, const char *serial)
 	return pp;
 }
 
+static uint64_t
+raw_hash(const uint8_t *p, size_t n)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+
+	while (n-- > 0)
+		h = (h ^ *p++) * 1099511628211ULL;
+	return h;
+}
+
+/* The cache entry a repeat of these request bytes names, or NULL. */
+static struct ocsp_entry *
+raw_find(struct certa_ocsp *o, const uint8_t *data, size_t len)
+{
+	uint64_t	 h;
+	struct raw_slot	*s;
+
+	if (o->raw == NULL || len > OCSP_RAW_MAX)
+		return NULL;
+	h = raw_hash(data, len);
+	s = &o->raw[h & (OCSP_RAW_SLOTS - 1)];
+	if (s->len != len || s->hash != h || memcmp(s->bytes, data, len) != 0)
+		return NULL;
+	return *entry_slot(o, s->md, s->serial);
+}
+
+static void
+raw_note(struct certa_ocsp *o, const uint8_t *data, size_t len, int md,
+    const char *serial)
+{
+	uint64_t	 h;
+	struct raw_slot	*s;
+
+	if (o->raw == NULL || len > OCSP_RAW_MAX)
+		return;
+	h = raw_hash(data, len);
+	s = &o->raw[h & (OCSP_RAW_SLOTS - 1)];
+	s->hash = h;
+	s->len = (uint16_t)len;
+	s->md = (int16_t)md;
+	snprintf(s->serial, sizeof(s->serial), "%s", serial);
+	memcpy(s->bytes, data, len);
+}
+
 /* Drop the entries of one serial, or all (serial NULL). */
 static void
 cache_drop(struct certa_ocsp *o, const char *serial)
@@ -154,6 +217,8 @@ cache_drop(struct certa_ocsp *o, const char *serial)
 	struct ocsp_entry	**pp, *e;
 	size_t			 i;
 
+	if (serial == NULL && o->raw != NULL)	/* the issuer may change */
+		memset(o->raw, 0, OCSP_RAW_SLOTS * sizeof(*o->raw));
 	for (i = 0; i < o->nbuckets; i++) {
 		pp = &o->buckets[i];
 		while ((e = *pp) != NULL) {
@@ -461,6 +526,12 @@ certa_ocsp_respond(struct certa_ocsp *o, const uint8_t *data, size_t len,
 	answer_const(ans, CERTA_OCSP_MALFORMED);
 	if (len == 0 || len > CERTA_MAX_OCSP_REQ)
 		goto out;
+	if ((e = raw_find(o, data, len)) != NULL && now < e->refresh_at &&
+	    now >= e->this_update) {
+		o->stats.hits++;
+		answer_entry(ans, e, true);
+		goto out;
+	}
 	req = d2i_OCSP_REQUEST(NULL, &p, (long)len);
 	if (req == NULL || p != data + len) {
 		ERR_clear_error();
@@ -478,6 +549,7 @@ certa_ocsp_respond(struct certa_ocsp *o, const uint8_t *data, size_t len,
 	    OCSP_REQUEST_get_ext_by_NID(req, NID_id_pkix_OCSP_Nonce, -1) < 0) {
 		/* RFC 5019 §2.1: the cacheable form. */
 		pp = entry_slot(o, lk[0].md, lk[0].serial);
+		raw_note(o, data, len, lk[0].md, lk[0].serial);
 		if (*pp != NULL && now < (*pp)->refresh_at &&
 		    now >= (*pp)->this_update) {
 			o->stats.hits++;
@@ -587,7 +659,8 @@ certa_ocsp_new(struct certa_ctx *ctx, const struct certa_ocsp_opts *opts,
 	}
 	o->nbuckets = 1024;
 	CERTA_CHECK((o->buckets = calloc(o->nbuckets, sizeof(*o->buckets))) !=
-	    NULL, CERTA_E_NOMEM, "oom");
+	    NULL && (o->raw = calloc(OCSP_RAW_SLOTS, sizeof(*o->raw))) != NULL,
+	    CERTA_E_NOMEM, "oom");
 	CERTA_TRY(responder_issue(o, certa_now(), err));
 	CERTA_TRY(certa_store_audit_last(ctx->store, &o->audit_seq, hash,
 	    err));
@@ -609,6 +682,7 @@ certa_ocsp_free(struct certa_ocsp *o)
 	if (o->buckets != NULL)
 		cache_drop(o, NULL);
 	free(o->buckets);
+	free(o->raw);
 	for (i = 0; i < OCSP_NMD; i++) {
 		OCSP_CERTID_free(o->ids[i]);
 		EVP_MD_free(o->mds[i]);

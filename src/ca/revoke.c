@@ -62,18 +62,15 @@ certa_reason_name(int reason)
 }
 
 certa_rc
-certa_revoke(struct certa_ctx *c, int64_t id, int reason,
-    struct certa_err *err)
+certa_revoke_in_tx(struct certa_ctx *c, int64_t id, int reason,
+    int64_t request_id, struct certa_err *err)
 {
-	char		 obj[64], details[64];
-	bool		 tx = false;
+	char		 obj[64], more[96], *details = NULL;
 	certa_rc	 rc = CERTA_OK;
 
 	CERTA_CHECK(reason >= 0 && reason < NREASONS &&
 	    reason_names[reason] != NULL, CERTA_E_INVAL, "bad reason %d",
 	    reason);
-	CERTA_TRY(certa_store_begin(c->store, err));
-	tx = true;
 	rc = certa_store_cert_revoke(c->store, id, certa_now(), reason, err);
 	if (rc == CERTA_E_CONFLICT || rc == CERTA_E_NOTFOUND)
 		certa_err_clear(err);	/* replaced by the message below */
@@ -83,10 +80,30 @@ certa_revoke(struct certa_ctx *c, int64_t id, int reason,
 	    "no certificate %" PRId64, id);
 	CERTA_TRY(rc);
 	snprintf(obj, sizeof(obj), "cert:%" PRId64, id);
-	snprintf(details, sizeof(details), "{\"reason\":\"%s\"}",
-	    reason_names[reason]);
+	if (request_id != 0)
+		snprintf(more, sizeof(more), "{\"reason\":\"%s\",\"request\":%"
+		    PRId64 "}", reason_names[reason], request_id);
+	else
+		snprintf(more, sizeof(more), "{\"reason\":\"%s\"}",
+		    reason_names[reason]);
+	details = certa_ctx_details(c, more);
 	CERTA_TRY(certa_audit_append(c->store, c->actor, "cert.revoke", obj,
-	    "ok", details, err));
+	    "ok", details != NULL ? details : more, err));
+out:
+	free(details);
+	return rc;
+}
+
+certa_rc
+certa_revoke(struct certa_ctx *c, int64_t id, int reason,
+    struct certa_err *err)
+{
+	bool		 tx = false;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(certa_store_begin(c->store, err));
+	tx = true;
+	CERTA_TRY(certa_revoke_in_tx(c, id, reason, 0, err));
 	CERTA_TRY(certa_store_commit(c->store, err));
 	tx = false;
 out:

@@ -189,6 +189,8 @@ cli_open(struct certa_ctx **out)
 		return cli_fail(rc, &err);
 	snprintf(actor, sizeof(actor), "cli:%s", cli_user());
 	certa_ctx_set_actor(*out, actor);
+	/* Whoever can open the data directory acts with full rights. */
+	certa_ctx_set_role(*out, "admin");
 	return 0;
 }
 

@@ -103,7 +103,20 @@ int	cmd_verify(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
 int	cmd_trust(int argc, char **argv);
 int	cmd_serve(int argc, char **argv);
+int	cmd_gate(int argc, char **argv);
 int	cmd_token(int argc, char **argv);
 int	cmd_role(int argc, char **argv);
+int	cmd_notify(int argc, char **argv);
+int	cmd_request(int argc, char **argv);
+int	cmd_policy(int argc, char **argv);
+
+/* Lifecycle (cmd_request.c): cert renew / cert reissue of rec. */
+struct certa_lc_result;
+int	cli_cert_renew(struct certa_ctx *, const struct cli_args *,
+	    const struct certa_cert_rec *rec, bool reissue);
+/* Print a lifecycle result: certificate (PEM to out, or JSON) and the
+ * request it left, if any. */
+int	cli_lc_print(const struct certa_lc_result *, bool json,
+	    const char *out);
 
 #endif

@@ -9,15 +9,23 @@
 
 #include "cli/cli.h"
 
-#define AUDIT_USAGE "certa audit list [--since SEQ] [--json] | certa audit " \
-	"verify [--head SEQ:HASH]"
+#define AUDIT_USAGE "certa audit list [--since SEQ|TIME|DURATION] [--json] " \
+	"| certa audit verify [--head SEQ:HASH]"
+
+struct list_opts {
+	bool		 json;
+	int64_t		 from;		/* records at or after this time */
+};
 
 static certa_rc
 row(const struct certa_audit_rec *r, void *arg)
 {
-	bool	json = *(bool *)arg;
-	char	t[21];
+	const struct list_opts	*lo = arg;
+	bool			 json = lo->json;
+	char			 t[21];
 
+	if (r->time < lo->from)
+		return CERTA_OK;
 	if (json) {
 		json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:s}",
 		    "seq", (json_int_t)r->seq, "time", certa_json_time(r->time),
@@ -51,6 +59,7 @@ cmd_audit(int argc, char **argv)
 	struct cli_args		 a;
 	struct certa_ctx	*ctx = NULL;
 	struct certa_err	 err;
+	struct list_opts	 lo = { false, 0 };
 	bool			 json;
 	int64_t			 since = 0, bad = 0, count = 0, hseq = 0;
 	char			 hash[65];
@@ -61,15 +70,29 @@ cmd_audit(int argc, char **argv)
 	if ((ec = cli_parse(argc, argv, spec, &a, AUDIT_USAGE)) != 0)
 		return ec;
 	json = cli_flag(&a, "json");
+	lo.json = json;
 	if (a.npos != 1)
 		return cli_usage(AUDIT_USAGE, "expected list or verify");
 	if (cli_opt(&a, "since") != NULL) {
-		char *end;
+		const char	*s = cli_opt(&a, "since");
+		char		*end;
+		int64_t		 d;
 
-		since = strtoll(cli_opt(&a, "since"), &end, 10);
-		if (*end != '\0' || since < 0)
-			return cli_usage(AUDIT_USAGE, "--since takes a "
-			    "sequence number");
+		/* A sequence number, an RFC 3339 time, or a duration ago. */
+		certa_err_clear(&err);
+		since = strtoll(s, &end, 10);
+		if (*end != '\0' || since < 0) {
+			since = 0;
+			if (certa_time_parse(s, &lo.from, &err) != CERTA_OK) {
+				if (certa_duration_parse(s, &d, &err) !=
+				    CERTA_OK)
+					return cli_usage(AUDIT_USAGE, "--since "
+					    "takes a sequence number, a time "
+					    "(2026-01-02T03:04:05Z) or a "
+					    "duration (24h)");
+				lo.from = certa_now() - d;
+			}
+		}
 	}
 	if ((head = cli_opt(&a, "head")) != NULL) {
 		char *end;
@@ -85,7 +108,7 @@ cmd_audit(int argc, char **argv)
 	certa_err_clear(&err);
 	if (strcmp(a.pos[0], "list") == 0) {
 		rc = certa_store_audit_each(certa_ctx_store(ctx), since, row,
-		    &json, &err);
+		    &lo, &err);
 	} else if (strcmp(a.pos[0], "verify") == 0) {
 		rc = certa_audit_verify(ctx, &bad, &count, &err);
 		if (rc == CERTA_OK && bad != 0) {

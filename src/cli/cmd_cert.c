@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <certa/lifecycle.h>
 #include <certa/limits.h>
 #include <certa/util.h>
 
@@ -25,8 +26,14 @@
 	"       certa cert show ID|SERIAL [--json]\n" \
 	"       certa cert export ID|SERIAL --format pem|der|p7b|p12 [--chain] " \
 	"[--out F] [--password-file P] [--legacy] [--key F]\n" \
-	"       certa cert revoke ID|SERIAL --reason REASON"
+	"       certa cert revoke ID|SERIAL --reason REASON\n" \
+	"       certa cert renew ID|SERIAL (--csr FILE | --same-key) [--out F] " \
+	"[--json]\n" \
+	"       certa cert reissue ID|SERIAL --csr FILE [--now | --grace 72h] " \
+	"[--out F] [--json]"
 
+/* How many predecessors cert show lists. */
+#define CLI_MAX_CHAIN	64
 /* Batch inputs are issued in slices so output streams as it commits. */
 #define BATCH_SLICE	4096
 
@@ -41,7 +48,8 @@ static const struct cli_opt cert_spec[] = {
 	{ "expiring", true, false }, { "format", true, false },
 	{ "chain", false, false }, { "password-file", true, false },
 	{ "legacy", false, false }, { "key", true, false },
-	{ "reason", true, false }, { NULL, 0, 0 } };
+	{ "reason", true, false }, { "same-key", false, false },
+	{ "now", false, false }, { "grace", true, false }, { NULL, 0, 0 } };
 
 struct input {
 	char		 name[256];
@@ -261,6 +269,27 @@ batch_report(const struct cli_args *a, const struct input *in,
 	free(pem);
 }
 
+/*
+ * Batches and server-generated keys are issued at once or not at all:
+ * refused (POLICY) while the organisation or the type needs approval.
+ */
+static int
+no_approval(struct certa_ctx *ctx, const struct certa_issue_req *r)
+{
+	struct certa_err	 err;
+	bool			 need = false;
+	certa_rc		 rc;
+
+	certa_err_clear(&err);
+	rc = certa_approval_required(ctx, r->app_id, r->type, &need, &err);
+	if (rc == CERTA_OK && need)
+		rc = certa_err_set(&err, CERTA_E_POLICY, __FILE__, __LINE__,
+		    "certificates of this organisation or type need "
+		    "approval: send one CSR (--csr) and an approver approves "
+		    "the request");
+	return rc == CERTA_OK ? 0 : cli_fail(rc, &err);
+}
+
 static int
 issue_batch(struct certa_ctx *ctx, const struct cli_args *a)
 {
@@ -275,7 +304,8 @@ issue_batch(struct certa_ctx *ctx, const struct cli_args *a)
 	int				 ec;
 
 	memset(&app, 0, sizeof(app));
-	if ((ec = base_request(ctx, a, &base, &app)) != 0)
+	if ((ec = base_request(ctx, a, &base, &app)) != 0 ||
+	    (ec = no_approval(ctx, &base)) != 0)
 		goto out;
 	if (cli_opt(a, "out-dir") != NULL && access(cli_opt(a, "out-dir"),
 	    W_OK) != 0) {
@@ -381,6 +411,7 @@ cert_issue(struct certa_ctx *ctx, const struct cli_args *a)
 	struct certa_issue_req	 r;
 	struct certa_app_rec	 app;
 	struct certa_cert_rec	 rec;
+	struct certa_lc_result	 lc;
 	struct certa_err	 err;
 	uint8_t			*csr = NULL;
 	char			*pem = NULL;
@@ -390,6 +421,7 @@ cert_issue(struct certa_ctx *ctx, const struct cli_args *a)
 
 	memset(&app, 0, sizeof(app));
 	memset(&rec, 0, sizeof(rec));
+	memset(&lc, 0, sizeof(lc));
 	modes = (cli_opt(a, "csr") != NULL) + (cli_opt(a, "batch") != NULL) +
 	    (cli_opt(a, "generate-key") != NULL);
 	if (modes != 1)
@@ -400,7 +432,8 @@ cert_issue(struct certa_ctx *ctx, const struct cli_args *a)
 	if ((ec = base_request(ctx, a, &r, &app)) != 0)
 		goto out;
 	if (cli_opt(a, "generate-key") != NULL) {
-		ec = issue_keygen(ctx, a, &r);
+		if ((ec = no_approval(ctx, &r)) == 0)
+			ec = issue_keygen(ctx, a, &r);
 		goto out;
 	}
 	certa_err_clear(&err);
@@ -412,11 +445,18 @@ cert_issue(struct certa_ctx *ctx, const struct cli_args *a)
 	}
 	r.csr = csr;
 	r.csr_len = len;
-	rc = certa_issue(ctx, &r, &rec, &err);
+	/* Kept pending when the organisation or profile wants approval. */
+	rc = certa_request_create(ctx, &r, &lc, &err);
 	if (rc != CERTA_OK) {
 		ec = cli_fail(rc, &err);
 		goto out;
 	}
+	if (lc.pending) {
+		ec = cli_lc_print(&lc, cli_flag(a, "json"), NULL);
+		goto out;
+	}
+	rec = lc.cert;
+	memset(&lc.cert, 0, sizeof(lc.cert));
 	if (cli_flag(a, "json")) {
 		cli_json_print(certa_json_cert(&rec, true));
 		if (cli_opt(a, "out") == NULL)
@@ -432,6 +472,7 @@ out:
 	free(pem);
 	free(csr);
 	certa_cert_rec_clear(&rec);
+	certa_lc_result_clear(&lc);
 	certa_app_rec_clear(&app);
 	return ec;
 }
@@ -525,6 +566,8 @@ cert_show(struct certa_ctx *ctx, const struct certa_cert_rec *r, bool json)
 	struct certa_app_rec	 app;
 	struct certa_err	 err;
 	char			 nb[21], na[21], ra[21];
+	int64_t			 pred[CLI_MAX_CHAIN];
+	size_t			 n = 0, i;
 	certa_rc		 rc;
 
 	memset(&app, 0, sizeof(app));
@@ -532,6 +575,10 @@ cert_show(struct certa_ctx *ctx, const struct certa_cert_rec *r, bool json)
 	rc = certa_cert_info_get(r->der, r->der_len, &info, &err);
 	if (rc != CERTA_OK)
 		return cli_fail(rc, &err);
+	/* The chain of predecessors (renewals, reissues), newest first. */
+	if (certa_cert_predecessors(ctx, r->id, pred, CLI_MAX_CHAIN, &n,
+	    &err) != CERTA_OK)
+		certa_err_clear(&err);
 	if (r->app_id != 0 && certa_store_app_get(certa_ctx_store(ctx),
 	    r->app_id, &app, &err) != CERTA_OK)
 		certa_err_clear(&err);
@@ -544,6 +591,10 @@ cert_show(struct certa_ctx *ctx, const struct certa_cert_rec *r, bool json)
 		if (app.name != NULL)
 			json_object_set_new(o, "application_name",
 			    json_pack("s++", app.org_name, "/", app.name));
+		json_object_set_new(o, "predecessors", json_array());
+		for (i = 0; i < n; i++)
+			json_array_append_new(json_object_get(o,
+			    "predecessors"), certa_json_id(pred[i]));
 		cli_json_print(o);
 	} else {
 		certa_time_format(r->not_before, nb);
@@ -574,6 +625,12 @@ cert_show(struct certa_ctx *ctx, const struct certa_cert_rec *r, bool json)
 		if (r->predecessor_id != 0)
 			printf("predecessor:        %" PRId64 "\n",
 			    r->predecessor_id);
+		if (n > 1) {
+			printf("predecessors:       ");
+			for (i = 0; i < n; i++)
+				printf("%s%" PRId64, i ? " <- " : "", pred[i]);
+			printf("\n");
+		}
 	}
 	certa_app_rec_clear(&app);
 	certa_cert_info_clear(&info);
@@ -653,7 +710,7 @@ cmd_cert(int argc, char **argv)
 		return ec;
 	if (a.npos < 1)
 		return cli_usage(CERT_USAGE, "expected issue, list, show, "
-		    "export or revoke");
+		    "export, revoke, renew or reissue");
 	sub = a.pos[0];
 	if ((strcmp(sub, "issue") == 0 || strcmp(sub, "list") == 0) ?
 	    a.npos != 1 : a.npos != 2)
@@ -676,10 +733,15 @@ cmd_cert(int argc, char **argv)
 	} else if (strcmp(sub, "list") == 0) {
 		ec = cert_list(ctx, &a);
 	} else if (strcmp(sub, "show") == 0 || strcmp(sub, "export") == 0 ||
-	    strcmp(sub, "revoke") == 0) {
+	    strcmp(sub, "revoke") == 0 || strcmp(sub, "renew") == 0 ||
+	    strcmp(sub, "reissue") == 0) {
 		rc = certa_cert_resolve(ctx, a.pos[1], &rec, &err);
 		if (rc != CERTA_OK)
 			ec = cli_fail(rc, &err);
+		else if (strcmp(sub, "renew") == 0 ||
+		    strcmp(sub, "reissue") == 0)
+			ec = cli_cert_renew(ctx, &a, &rec,
+			    strcmp(sub, "reissue") == 0);
 		else if (strcmp(sub, "show") == 0)
 			ec = cert_show(ctx, &rec, cli_flag(&a, "json"));
 		else if (strcmp(sub, "export") == 0)

@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <certa/lifecycle.h>
 #include <certa/util.h>
 
 #include "cli/cli.h"
 
 #define ORG_USAGE "certa org create NAME | certa org list [--json] | " \
-	"certa org show ORG [--json] | certa org update ORG --name NEW " \
-	"[--json] | certa org delete ORG"
+	"certa org show ORG [--json] | certa org update ORG [--name NEW] " \
+	"[--approval required|none] [--json] | certa org delete ORG"
 #define APP_USAGE "certa app create --org ORG NAME | certa app list " \
 	"[--org ORG] [--json] | certa app show APP [--json] | certa app " \
 	"update APP --name NEW [--json] | certa app delete APP"
@@ -82,11 +83,11 @@ app_print(const struct certa_app_rec *r, bool json)
 
 /* Checks shared by org and app: "update" needs --name, only it takes it. */
 static int
-check_update(const struct cli_args *a, const char *usage)
+check_update(const struct cli_args *a, const char *usage, bool other)
 {
 	bool	update = strcmp(a->pos[0], "update") == 0;
 
-	if (update && cli_opt(a, "name") == NULL)
+	if (update && cli_opt(a, "name") == NULL && !other)
 		return cli_usage(usage, "update needs --name NEW");
 	if (!update && cli_opt(a, "name") != NULL)
 		return cli_usage(usage, "--name is only for update");
@@ -98,11 +99,12 @@ cmd_org(int argc, char **argv)
 {
 	static const struct cli_opt spec[] = {
 		{ "json", false, false }, { "name", true, false },
-		{ NULL, 0, 0 } };
+		{ "approval", true, false }, { NULL, 0, 0 } };
 	struct cli_args		 a;
 	struct certa_ctx	*ctx = NULL;
 	struct certa_err	 err;
 	struct certa_org_rec	 org;
+	const char		*appr;
 	bool			 json;
 	certa_rc		 rc = CERTA_OK;
 	int			 ec;
@@ -115,8 +117,13 @@ cmd_org(int argc, char **argv)
 		    "update or delete");
 	if (strcmp(a.pos[0], "list") == 0 ? a.npos != 1 : a.npos != 2)
 		return cli_usage(ORG_USAGE, "wrong number of arguments");
-	if ((ec = check_update(&a, ORG_USAGE)) != 0)
+	appr = cli_opt(&a, "approval");
+	if ((ec = check_update(&a, ORG_USAGE, appr != NULL)) != 0)
 		return ec;
+	if (appr != NULL && (strcmp(a.pos[0], "update") != 0 ||
+	    (strcmp(appr, "required") != 0 && strcmp(appr, "none") != 0)))
+		return cli_usage(ORG_USAGE, "--approval required|none is only "
+		    "for update");
 	if ((ec = cli_open(&ctx)) != 0)
 		return ec;
 	certa_err_clear(&err);
@@ -130,10 +137,18 @@ cmd_org(int argc, char **argv)
 		if (rc == CERTA_OK)
 			org_print(&org, json);
 	} else if (strcmp(a.pos[0], "update") == 0) {
-		rc = certa_org_update(ctx, a.pos[1], cli_opt(&a, "name"), &org,
-		    &err);
+		if (appr != NULL)
+			rc = certa_org_set_approval(ctx, a.pos[1],
+			    strcmp(appr, "required") == 0, &err);
+		if (rc == CERTA_OK && cli_opt(&a, "name") != NULL)
+			rc = certa_org_update(ctx, a.pos[1], cli_opt(&a,
+			    "name"), &org, &err);
+		else if (rc == CERTA_OK)
+			rc = certa_org_resolve(ctx, a.pos[1], &org, &err);
 		if (rc == CERTA_OK)
 			org_print(&org, json);
+		if (rc == CERTA_OK && appr != NULL && !json)
+			printf("approval: %s\n", appr);
 	} else if (strcmp(a.pos[0], "delete") == 0) {
 		rc = certa_org_delete(ctx, a.pos[1], &err);
 		if (rc == CERTA_OK)
@@ -178,7 +193,7 @@ cmd_app(int argc, char **argv)
 		    "update or delete");
 	if (strcmp(a.pos[0], "list") == 0 ? a.npos != 1 : a.npos != 2)
 		return cli_usage(APP_USAGE, "wrong number of arguments");
-	if ((ec = check_update(&a, APP_USAGE)) != 0)
+	if ((ec = check_update(&a, APP_USAGE, false)) != 0)
 		return ec;
 	if (strcmp(a.pos[0], "create") == 0 && cli_opt(&a, "org") == NULL)
 		return cli_usage(APP_USAGE, "app create needs --org ORG");

@@ -17,16 +17,25 @@ static const struct {
 	    "delete" },
 	{ "app", cmd_app, "applications: create, list, show, update, "
 	    "delete" },
-	{ "cert", cmd_cert, "certificates: issue, list, show, export, revoke" },
+	{ "cert", cmd_cert, "certificates: issue, list, show, export, revoke, "
+	    "renew, reissue" },
 	{ "csr", cmd_csr, "make a key and a certificate request locally" },
 	{ "crl", cmd_crl, "generate the issuing CA's CRL" },
 	{ "ca", cmd_ca, "CA certificates: list, export" },
+	{ "request", cmd_request, "lifecycle requests: list, show, approve, "
+	    "reject, cancel, revoke" },
+	{ "policy", cmd_policy, "lifecycle policy: renewal window, reissue "
+	    "grace, single control" },
 	{ "verify", cmd_verify, "check a certificate against certa's CAs" },
 	{ "audit", cmd_audit, "audit log: list, verify" },
 	{ "trust", cmd_trust, "trust store: import, lists, CRLs, OPC UA" },
 	{ "token", cmd_token, "API bearer tokens: create, list, revoke" },
 	{ "role", cmd_role, "client certificate roles: map, unmap, list" },
-	{ "serve", cmd_serve, "run the daemon (OCSP, CRL and CA over HTTP)" },
+	{ "notify", cmd_notify, "expiry notifications: channels, thresholds, "
+	    "run, test, log" },
+	{ "serve", cmd_serve, "run the daemon (REST API, OCSP, CRL, CA)" },
+	{ "gate", cmd_gate, "mTLS proxy: ingress that enforces the trust "
+	    "store, egress that presents client certificates" },
 };
 
 static void

@@ -28,19 +28,22 @@ static const char builtin_json[] =
 " \"extended_key_usage\": [\"clientAuth\"],"
 " \"key_algorithms\": [\"ec:P-256\", \"ec:P-384\", \"ed25519\", \"rsa\"],"
 " \"default_validity\": \"365d\", \"max_validity\": \"825d\","
-" \"required_subject\": [\"CN\"], \"san\": [\"DNS\", \"IP\", \"URI\", \"email\"]},"
+" \"required_subject\": [\"CN\"], \"san\": [\"DNS\", \"IP\", \"URI\", \"email\"],"
+" \"approval\": \"none\", \"renew_same_key\": true},"
 "{\"name\": \"signing\", \"key_usage\": [\"digitalSignature\", \"nonRepudiation\"],"
 " \"extended_key_usage\": [],"
 " \"key_algorithms\": [\"ec:P-256\", \"ec:P-384\", \"ed25519\", \"rsa\"],"
 " \"default_validity\": \"365d\", \"max_validity\": \"825d\","
-" \"required_subject\": [\"CN\"], \"san\": [\"DNS\", \"URI\", \"email\"]},"
+" \"required_subject\": [\"CN\"], \"san\": [\"DNS\", \"URI\", \"email\"],"
+" \"approval\": \"none\", \"renew_same_key\": true},"
 "{\"name\": \"encryption\", \"key_usage\": [],"
 " \"key_usage_ec\": [\"keyAgreement\"],"
 " \"key_usage_rsa\": [\"keyEncipherment\"],"
 " \"extended_key_usage\": [],"
 " \"key_algorithms\": [\"ec:P-256\", \"ec:P-384\", \"rsa\"],"
 " \"default_validity\": \"365d\", \"max_validity\": \"825d\","
-" \"required_subject\": [\"CN\"], \"san\": [\"DNS\", \"URI\", \"email\"]}"
+" \"required_subject\": [\"CN\"], \"san\": [\"DNS\", \"URI\", \"email\"],"
+" \"approval\": \"none\", \"renew_same_key\": true}"
 "]}";
 
 static const struct {
@@ -136,7 +139,8 @@ parse_profile(json_t *obj, struct certa_profile *p, struct certa_err *err)
 	static const char *const known[] = { "name", "key_usage",
 	    "key_usage_ec", "key_usage_rsa", "extended_key_usage",
 	    "key_algorithms", "min_rsa_bits", "max_rsa_bits",
-	    "default_validity", "max_validity", "required_subject", "san" };
+	    "default_validity", "max_validity", "required_subject", "san",
+	    "approval", "renew_same_key" };
 
 	memset(p, 0, sizeof(*p));
 	CERTA_CHECK(json_is_object(obj), CERTA_E_PARSE,
@@ -215,6 +219,18 @@ parse_profile(json_t *obj, struct certa_profile *p, struct certa_err *err)
 		    CERTA_E_PARSE, "profile '%s': max_rsa_bits must be "
 		    "min_rsa_bits..16384", p->name);
 		p->max_rsa_bits = (int)json_integer_value(v);
+	}
+	if ((v = json_object_get(obj, "approval")) != NULL) {
+		CERTA_CHECK(json_is_string(v) && (strcmp(json_string_value(v),
+		    "required") == 0 || strcmp(json_string_value(v), "none") ==
+		    0), CERTA_E_PARSE, "profile '%s': approval must be "
+		    "\"required\" or \"none\"", p->name);
+		p->approval = strcmp(json_string_value(v), "required") == 0;
+	}
+	if ((v = json_object_get(obj, "renew_same_key")) != NULL) {
+		CERTA_CHECK(json_is_boolean(v), CERTA_E_PARSE, "profile '%s': "
+		    "renew_same_key must be true or false", p->name);
+		p->renew_same_key = json_is_true(v);
 	}
 	CERTA_TRY(duration(p, obj, "default_validity", &p->default_validity,
 	    err));

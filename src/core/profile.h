@@ -47,6 +47,8 @@ struct certa_profile {
 	int		required[CERTA_PROFILE_MAX_REQ];	/* subject NIDs */
 	size_t		nrequired;
 	uint32_t	san_kinds;	/* enum certa_san_kind bits */
+	bool		approval;	/* requests wait for an approver */
+	bool		renew_same_key;	/* renewal may keep the public key */
 };
 
 struct certa_profiles {

@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include <certa/certa.h>
+#include <certa/x509.h>
 #include <certa/limits.h>
 
 #include "core/core.h"
@@ -248,12 +249,27 @@ certa_cert_info_get(const uint8_t *der, size_t len,
     struct certa_cert_info *out, struct certa_err *err)
 {
 	X509		*x = NULL;
-	GENERAL_NAMES	*gens = NULL;
-	EVP_PKEY	*pk;
 	certa_rc	 rc = CERTA_OK;
 
 	memset(out, 0, sizeof(*out));
 	CERTA_TRY(certa_cert_parse(der, len, &x, err));
+	CERTA_TRY(certa_cert_info_from_x509(x, out, err));
+out:
+	X509_free(x);
+	return rc;
+}
+
+certa_rc
+certa_cert_info_from_x509(X509 *x, struct certa_cert_info *out,
+    struct certa_err *err)
+{
+	GENERAL_NAMES	*gens = NULL;
+	EVP_PKEY	*pk;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	certa_rc	 rc = CERTA_OK;
+
+	memset(out, 0, sizeof(*out));
 	CERTA_TRY(certa_name_format(X509_get_subject_name(x), &out->subject,
 	    err));
 	CERTA_TRY(certa_name_format(X509_get_issuer_name(x), &out->issuer,
@@ -271,20 +287,15 @@ certa_cert_info_get(const uint8_t *der, size_t len,
 	CERTA_TRY(certa_asn1_time_to_unix(X509_get0_notAfter(x),
 	    &out->not_after, err));
 	out->is_ca = X509_check_ca(x) >= 1;
-	{
-		uint8_t	*d = NULL;
-		size_t	 dl = 0;
-		char	 fp[65];
-
-		CERTA_TRY(certa_cert_der(x, &d, &dl, err));
-		certa_fingerprint(d, dl, false, out->sha256);
-		certa_fingerprint(d, dl, true, fp);
-		memcpy(out->sha1, fp, 41);
-		free(d);
-	}
+	/* Over the certificate's own encoding (kept since it was parsed). */
+	CERTA_OSSL(X509_digest(x, EVP_sha256(), md, &mdlen) && mdlen == 32,
+	    CERTA_E_CRYPTO, "SHA-256 fingerprint");
+	certa_hex(md, mdlen, out->sha256);
+	CERTA_OSSL(X509_digest(x, EVP_sha1(), md, &mdlen) && mdlen == 20,
+	    CERTA_E_CRYPTO, "SHA-1 fingerprint");
+	certa_hex(md, mdlen, out->sha1);
 out:
 	GENERAL_NAMES_free(gens);
-	X509_free(x);
 	if (rc != CERTA_OK)
 		certa_cert_info_clear(out);
 	return rc;

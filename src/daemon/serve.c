@@ -7,7 +7,10 @@
  *   - every 250 ms: certa_ocsp_poll (revocations made by any process become
  *     visible; see src/ca/ocsp.c HOW IT WORKS) and an access-log flush;
  *   - the CRL is regenerated 1 s after the first revocation of a burst
- *     (debounce) and when half its validity has passed.
+ *     (debounce) and when half its validity has passed;
+ *   - expiry notifications: a pass at start and every notify_interval
+ *     seconds (default 60, 0 = off) on a thread of their own with their
+ *     own context, so deliveries never block this loop (notify.h).
  * Signals: SIGTERM/SIGINT stop accepting, let queued responses drain (at
  * most 5 s) and return; SIGHUP reopens the access log, re-reads the CA
  * certificates and regenerates the CRL.  The CA key stays in the signer.
@@ -24,21 +27,25 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include <certa/certa.h>
+#include <certa/notify.h>
 #include <certa/ocsp.h>
 #include <certa/store.h>
 #include <certa/truststore.h>
+#include <certa/unstable/gate.h>
 #include <certa/unstable/serve.h>
 #include <certa/util.h>
 
 #include "proto/api.h"
 #include "proto/endpoints.h"
 #include "proto/http.h"
+#include "proto/tls.h"
 
 #define SERVE_TICK_MS		250
 #define SERVE_CRL_DEBOUNCE_MS	1000
@@ -61,6 +68,7 @@ struct serve {
 	SSL_CTX			*tls;		/* owns */
 	int64_t			 tls_renew_at;	/* 0: configured cert */
 	struct certa_http	*api_http;	/* owns */
+	struct certa_gate_embed	*gate;		/* owns; NULL: none */
 	struct certa_api	 api;
 	struct certa_ctx	*ctx;		/* owns */
 	struct event_base	*base;		/* owns */
@@ -69,6 +77,7 @@ struct serve {
 	struct certa_ocsp_http	 oh;
 	struct certa_dist	 dist;		/* owns the objects */
 	struct event		*tick;		/* owns */
+	struct certa_notify_worker *notify;	/* owns; NULL: off */
 	struct event		*sig[3];	/* owns: TERM, INT, HUP */
 	FILE			*log;		/* owns unless stdout */
 	int64_t			 crl_dirty_ms;	/* 0: clean */
@@ -147,6 +156,8 @@ static const struct {
 	{ "max_conns_per_addr", "CERTA_MAX_CONNS_PER_ADDR", true },
 	{ "ocsp_validity", "CERTA_OCSP_VALIDITY", true },
 	{ "crl_validity", "CERTA_CRL_VALIDITY", true },
+	{ "notify_interval", "CERTA_NOTIFY_INTERVAL", true },
+	{ "gate", NULL, false },	/* an object: certa gate's config */
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -180,7 +191,11 @@ load_config(const char *path, bool explicit, json_t **out,
 				break;
 		CERTA_CHECK(i < NSETTINGS, CERTA_E_PARSE, "config %s: unknown "
 		    "setting \"%s\"", path, k);
-		if (strcmp(k, "api_names") == 0)
+		if (strcmp(k, "gate") == 0)
+			CERTA_CHECK(json_is_object(v), CERTA_E_PARSE,
+			    "config %s: gate: expected an object with certa "
+			    "gate's settings (ingress, egress, usage)", path);
+		else if (strcmp(k, "api_names") == 0)
 			CERTA_CHECK(json_is_string(v) || json_is_array(v),
 			    CERTA_E_PARSE, "config %s: api_names: expected "
 			    "an array of \"DNS:x\"/\"IP:y\"", path);
@@ -212,6 +227,7 @@ pick(const struct serve *s, const char *flag, const char *key,
 		return flag;
 	for (i = 0; i < NSETTINGS; i++)
 		if (strcmp(settings[i].key, key) == 0 &&
+		    settings[i].env != NULL &&
 		    (e = getenv(settings[i].env)) != NULL && *e != '\0')
 			return e;
 	v = s->cfg != NULL ? json_object_get(s->cfg, key) : NULL;
@@ -307,6 +323,9 @@ configure(struct serve *s, const struct certa_serve_opts *in,
 	CERTA_TRY(pick_num(s, in->crl_validity, "crl_validity", 3600,
 	    366 * 86400, 86400, &n, err));
 	s->o.crl_validity = n;
+	CERTA_TRY(pick_num(s, in->notify_interval, "notify_interval", 0,
+	    86400, 60, &n, err));
+	s->o.notify_interval = n;
 	CERTA_TRY(split_addr("public", s->o.public_addr, s->host,
 	    sizeof(s->host), &s->port, err));
 	s->api_on = strcmp(s->o.api_addr, "off") != 0;
@@ -365,7 +384,7 @@ print_config(const struct serve *s)
 	for (i = 0; i < s->nnames; i++)
 		json_array_append_new(names, json_string(s->names[i]));
 	o = json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, "
-	    "s:s, s:i, s:I, s:I, s:I, s:I}", "dir", s->o.dir, "config",
+	    "s:s, s:i, s:I, s:I, s:I, s:I, s:I}", "dir", s->o.dir, "config",
 	    s->cfg_path[0] ? s->cfg_path : NULL, "public", s->o.public_addr,
 	    "api", s->o.api_addr, "port_file", s->o.port_file,
 	    "api_port_file", s->o.api_port_file, "tls_cert", s->o.tls_cert,
@@ -374,7 +393,8 @@ print_config(const struct serve *s)
 	    "max_conns", (json_int_t)s->o.max_conns, "max_conns_per_addr",
 	    (json_int_t)s->o.max_conns_per_addr, "ocsp_validity",
 	    (json_int_t)s->o.ocsp_validity, "crl_validity",
-	    (json_int_t)s->o.crl_validity);
+	    (json_int_t)s->o.crl_validity, "notify_interval",
+	    (json_int_t)s->o.notify_interval);
 	txt = o != NULL ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) :
 	    NULL;
 	if (txt != NULL)
@@ -393,57 +413,17 @@ accept_any_cert(int ok, X509_STORE_CTX *x)
 	return 1;
 }
 
-/* Put a PEM chain and key into the TLS context. */
-static certa_rc
-tls_use_pem(SSL_CTX *ctx, const char *chain, const char *key,
-    struct certa_err *err)
-{
-	BIO		*b = NULL, *kb = NULL;
-	X509		*leaf = NULL, *x;
-	STACK_OF(X509)	*sk = NULL;
-	EVP_PKEY	*pk = NULL;
-	certa_rc	 rc = CERTA_OK;
-
-	CERTA_OSSL((b = BIO_new_mem_buf(chain, -1)) != NULL &&
-	    (kb = BIO_new_mem_buf(key, -1)) != NULL &&
-	    (sk = sk_X509_new_null()) != NULL, CERTA_E_NOMEM, "oom");
-	CERTA_OSSL((leaf = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL,
-	    CERTA_E_PARSE, "TLS certificate");
-	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(sk, x)) {
-			X509_free(x);
-			CERTA_FAIL(CERTA_E_NOMEM, "oom");
-		}
-	ERR_clear_error();	/* the end of the chain */
-	CERTA_OSSL((pk = PEM_read_bio_PrivateKey_ex(kb, NULL, NULL, NULL,
-	    NULL, NULL)) != NULL, CERTA_E_PARSE, "TLS key");
-	CERTA_OSSL(SSL_CTX_use_cert_and_key(ctx, leaf, pk, sk, 1),
-	    CERTA_E_CRYPTO, "TLS certificate and key do not match");
-out:
-	EVP_PKEY_free(pk);
-	sk_X509_pop_free(sk, X509_free);
-	X509_free(leaf);
-	BIO_free(kb);
-	BIO_free(b);
-	return rc;
-}
-
 /* Issue (or re-issue) the API's certificate from certa's own CA. */
 static certa_rc
 tls_issue(struct serve *s, struct certa_err *err)
 {
-	char		*chain = NULL, *key = NULL;
 	int64_t		 na = 0, now = certa_now();
 	certa_rc	 rc = CERTA_OK;
 
-	CERTA_TRY(certa_tls_server_issue(s->ctx, s->names, s->nnames,
-	    30 * 86400, &chain, &key, &na, err));
-	CERTA_TRY(tls_use_pem(s->tls, chain, key, err));
+	CERTA_TRY(certa_tls_use_issued(s->tls, s->ctx, s->names, s->nnames,
+	    &na, err));
 	s->tls_renew_at = now + (na - now) * 2 / 3;
 out:
-	free(chain);
-	if (key != NULL)
-		certa_free_secret(key, strlen(key) + 1);
 	return rc;
 }
 
@@ -451,8 +431,6 @@ static certa_rc
 tls_setup(struct serve *s, struct certa_err *err)
 {
 	static const unsigned char sid[] = "certa-api";
-	char		*chain = NULL, *key = NULL;
-	size_t		 clen, klen;
 	certa_rc	 rc = CERTA_OK;
 
 	CERTA_OSSL((s->tls = SSL_CTX_new_ex(NULL, NULL, TLS_server_method())) !=
@@ -470,15 +448,9 @@ tls_setup(struct serve *s, struct certa_err *err)
 		goto out;
 	}
 	s->tls_renew_at = 0;
-	CERTA_TRY(certa_file_read(s->o.tls_cert, 1024 * 1024, (uint8_t **)&chain,
-	    &clen, err));
-	CERTA_TRY(certa_file_read(s->o.tls_key, 1024 * 1024, (uint8_t **)&key,
-	    &klen, err));
-	CERTA_TRY(tls_use_pem(s->tls, chain, key, err));
+	CERTA_TRY(certa_tls_use_files(s->tls, s->o.tls_cert, s->o.tls_key,
+	    err));
 out:
-	free(chain);
-	if (key != NULL)
-		certa_free_secret(key, klen);
 	return rc;
 }
 
@@ -594,11 +566,13 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		fflush(s->log);
 	if (s->draining) {
 		if ((certa_http_busy(s->http) == 0 && (s->api_http == NULL ||
-		    certa_http_busy(s->api_http) == 0)) ||
+		    certa_http_busy(s->api_http) == 0) &&
+		    certa_gate_embed_conns(s->gate) == 0) ||
 		    ms >= s->drain_until_ms)
 			event_base_loopexit(s->base, NULL);
 		return;
 	}
+	api_lifecycle_tick(s->ctx);	/* reissues' superseded revocations */
 	if (certa_ocsp_poll(s->ocsp, certa_now(), &revoked, &err) != CERTA_OK)
 		note("OCSP poll", &err);
 	if (s->tls_renew_at != 0 && certa_now() >= s->tls_renew_at) {
@@ -670,6 +644,11 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		certa_err_clear(&err);
 		if (open_log(s, &err) != CERTA_OK)
 			note("reload access log", &err);
+		/* The listeners write to the new stream (the old is closed). */
+		certa_http_set_log(s->http, s->log);
+		if (s->api_http != NULL)
+			certa_http_set_log(s->api_http, s->log);
+		certa_gate_embed_set_log(s->gate, s->log);
 		certa_err_clear(&err);
 		if (load_cas(s, &err) != CERTA_OK)
 			note("reload CA certificates", &err);
@@ -687,6 +666,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	certa_http_stop_accepting(s->http);
 	if (s->api_http != NULL)
 		certa_http_stop_accepting(s->api_http);
+	certa_gate_embed_stop(s->gate);
 }
 
 /* Room for the connection cap: soft descriptor limit up to the hard one
@@ -776,6 +756,9 @@ certa_serve_run(const struct certa_serve_opts *in, struct certa_err *err)
 	/* epoll changelist: one epoll_ctl where evhttp's add/del pairs made
 	 * four per request (bench/ocsp.sh: 55k -> 67k req/s).  We never
 	 * dup() a descriptor, the changelist's one caveat. */
+	/* The API's issuance thread activates events on this base. */
+	CERTA_CHECK(evthread_use_pthreads() == 0, CERTA_E_INTERNAL,
+	    "libevent threads");
 	CERTA_CHECK((evcfg = event_config_new()) != NULL, CERTA_E_NOMEM,
 	    "create event loop");
 	(void)event_config_set_flag(evcfg,
@@ -813,10 +796,19 @@ certa_serve_run(const struct certa_serve_opts *in, struct certa_err *err)
 	s.api.ctx = s.ctx;
 	s.api.ocsp = s.ocsp;
 	s.api.started = certa_now();
-	CERTA_TRY(certa_api_init(&s.api, s.base, err));
+	if (s.api_on)
+		CERTA_TRY(certa_api_init(&s.api, s.base, s.o.dir,
+		    s.o.pass_file, err));
 	CERTA_TRY(start_api(&s, err));
 	CERTA_TRY(load_cas(&s, err));
 	CERTA_TRY(regen_crl(&s, err));
+	if (s.cfg != NULL && json_object_get(s.cfg, "gate") != NULL)
+		CERTA_TRY(certa_gate_embed_start(s.base, s.ctx, s.log,
+		    json_object_get(s.cfg, "gate"), &s.gate, err));
+	/* Expiry notifications: own thread and store handle (notify.h). */
+	if (s.o.notify_interval > 0)
+		CERTA_TRY(certa_notify_worker_start(s.o.dir, s.o.pass_file,
+		    s.o.notify_interval, &s.notify, err));
 
 	CERTA_CHECK((s.tick = event_new(s.base, -1, EV_PERSIST, on_tick,
 	    &s)) != NULL && event_add(s.tick, &tv) == 0, CERTA_E_NOMEM,
@@ -846,6 +838,8 @@ certa_serve_run(const struct certa_serve_opts *in, struct certa_err *err)
 	    "event loop failed");
 	fprintf(stderr, "certa serve: stopped\n");
 out:
+	certa_gate_embed_free(s.gate);
+	certa_notify_worker_stop(s.notify);
 	certa_api_fini(&s.api);
 	certa_http_free(s.api_http);
 	certa_http_free(s.http);

@@ -37,13 +37,16 @@
 #include <certa/trust.h>
 #include <certa/truststore.h>
 #include <certa/util.h>
+#include <certa/x509.h>
 
 #include "proto/api.h"
+#include "proto/console.h"
 
 #define R_ANY	CERTA_ROLE_ANY
 #define R_ADM	CERTA_ROLE_ADMIN
 #define R_OPS	(CERTA_ROLE_ADMIN | CERTA_ROLE_OPERATOR)
 #define R_AUD	(CERTA_ROLE_ADMIN | CERTA_ROLE_AUDITOR)
+#define R_APR	(CERTA_ROLE_ADMIN | CERTA_ROLE_APPROVER)
 #define GET	CERTA_HTTP_GET
 #define POST	CERTA_HTTP_POST
 #define PATCH	CERTA_HTTP_PATCH
@@ -98,6 +101,15 @@ static const struct route routes[] = {
 	{ POST,	 "/api/v1/trust/*/trust", R_ADM, api_trust_trust },
 	{ POST,	 "/api/v1/trust/*/reject", R_ADM, api_trust_reject },
 	{ GET,	 "/api/v1/audit", R_AUD, api_audit },
+	{ GET,	 "/api/v1/requests", R_ANY, api_request_list },
+	{ GET,	 "/api/v1/requests/*", R_ANY, api_request_get },
+	{ POST,	 "/api/v1/requests/*/approve", R_APR, api_request_approve },
+	{ POST,	 "/api/v1/requests/*/reject", R_APR, api_request_reject },
+	{ POST,	 "/api/v1/requests/*/cancel", R_OPS, api_request_cancel },
+	{ POST,	 "/api/v1/certificates/*/renew", R_OPS, api_cert_renew },
+	{ POST,	 "/api/v1/certificates/*/reissue", R_OPS, api_cert_reissue },
+	{ POST,	 "/api/v1/certificates/*/revocation-requests", R_OPS,
+	    api_revocation_request },
 };
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
@@ -426,15 +438,6 @@ conn_auth_free(void *p)
 	free(p);
 }
 
-static void
-der_free_list(uint8_t **d, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		OPENSSL_free(d[i]);
-}
-
 /* Validate the client certificate (cached per connection and generation). */
 static certa_rc
 cert_verdict(struct api_call *c, X509 *leaf, struct conn_auth **out,
@@ -445,10 +448,6 @@ cert_verdict(struct api_call *c, X509 *leaf, struct conn_auth **out,
 	struct certa_verify_policy	 pol;
 	struct certa_trust_verdict	 v;
 	struct certa_cert_info		 info;
-	STACK_OF(X509)			*sk = certa_http_req_peer_chain(c->req);
-	uint8_t				*leaf_der = NULL, *ch[8];
-	size_t				 ch_len[8], nch = 0, leaf_len;
-	int				 i, n;
 	certa_rc			 rc = CERTA_OK;
 
 	memset(&v, 0, sizeof(v));
@@ -456,27 +455,11 @@ cert_verdict(struct api_call *c, X509 *leaf, struct conn_auth **out,
 	CERTA_TRY(certa_trust_current(c->ctx, &snap, err));
 	if (a != NULL && a->gen == certa_snapshot_generation(snap))
 		goto done;
-	n = i2d_X509(leaf, &leaf_der);
-	CERTA_CHECK(n > 0, CERTA_E_PARSE, "client certificate");
-	leaf_len = (size_t)n;
-	for (i = 0; sk != NULL && i < sk_X509_num(sk) && nch < 8; i++) {
-		X509 *x = sk_X509_value(sk, i);
-
-		if (X509_cmp(x, leaf) == 0)
-			continue;
-		ch[nch] = NULL;
-		if ((n = i2d_X509(x, &ch[nch])) <= 0)
-			continue;
-		ch_len[nch++] = (size_t)n;
-	}
 	memset(&pol, 0, sizeof(pol));
 	pol.mode = CERTA_MODE_CERTA_CA;
 	pol.purpose = CERTA_PURPOSE_CLIENT;
-	rc = certa_trust_validate(snap, leaf_der, leaf_len,
-	    (const uint8_t *const *)ch, ch_len, nch, NULL, NULL, 0, &pol, &v,
-	    err);
-	if (rc != CERTA_OK)
-		goto out;
+	CERTA_TRY(certa_trust_validate_x509(snap, leaf,
+	    certa_http_req_peer_chain(c->req), &pol, &v, err));
 	if (a == NULL) {
 		CERTA_CHECK((a = calloc(1, sizeof(*a))) != NULL,
 		    CERTA_E_NOMEM, "oom");
@@ -488,7 +471,7 @@ cert_verdict(struct api_call *c, X509 *leaf, struct conn_auth **out,
 	a->valid = v.valid;
 	snprintf(a->reason, sizeof(a->reason), "%s", v.reason);
 	a->subject[0] = '\0';
-	CERTA_TRY(certa_cert_info_get(leaf_der, leaf_len, &info, err));
+	CERTA_TRY(certa_cert_info_from_x509(leaf, &info, err));
 	snprintf(a->subject, sizeof(a->subject), "%s", info.subject);
 	snprintf(a->fingerprint, sizeof(a->fingerprint), "%s", info.sha256);
 done:
@@ -496,8 +479,6 @@ done:
 out:
 	certa_cert_info_clear(&info);
 	certa_trust_verdict_clear(&v);
-	der_free_list(ch, nch);
-	OPENSSL_free(leaf_der);
 	certa_snapshot_unref(snap);
 	return rc;
 }
@@ -787,14 +768,20 @@ certa_api_handle(struct certa_http_req *req, void *arg)
 		api_problem(&c, 405, "method_not_allowed", "%s is not allowed "
 		    "here; allowed: %s", certa_http_req_method_name(req),
 		    allow);
+	} else if (rt == NULL && m == GET &&
+	    (c.status = certa_console_serve(req)) != 0) {
+		/* the web console's assets (console.c) */
 	} else if (rt == NULL) {
 		api_problem(&c, 404, "no_route", "no such resource: %s",
 		    certa_http_req_path(req));
 	} else if (rt->roles == 0 || authenticate(&c, rt->roles)) {
 		certa_ctx_set_actor(c.ctx, c.actor[0] ? c.actor : "api");
+		certa_ctx_set_role(c.ctx, c.actor[0] ?
+		    certa_role_name(c.role) : NULL);
 		c.st = st;
 		rt->fn(&c);
 		certa_ctx_set_actor(c.ctx, "serve");
+		certa_ctx_set_role(c.ctx, NULL);
 		if (c.status == 0 && !c.deferred)
 			api_problem(&c, 500, "internal", "no response");
 	}

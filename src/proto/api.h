@@ -15,9 +15,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include <jansson.h>
 
 #include <certa/certa.h>
+#include <certa/lifecycle.h>
 #include <certa/ocsp.h>
 
 #include "proto/http.h"
@@ -26,7 +29,7 @@
 #define CERTA_API_MAX_CSR	(64 * 1024)
 #define CERTA_API_PAGE_DEFAULT	100
 #define CERTA_API_PAGE_MAX	1000
-#define CERTA_API_NROUTES	40
+#define CERTA_API_NROUTES	56
 #define CERTA_API_NSTATUS	12	/* distinct statuses kept per route */
 #define CERTA_API_NBUCKETS	10
 
@@ -44,23 +47,41 @@ struct api_issue_job;
 
 struct certa_api {
 	struct certa_ctx	*ctx;		/* borrowed */
-	struct event		*batch_ev;	/* owns (certa_api_init) */
+	/* Group commit (api_res.c HOW IT WORKS).  Loop thread: jobs,
+	 * batch_ev, done_ev.  Under mu: submitted, finished, busy, stop. */
+	struct event		*batch_ev;	/* owns */
+	struct event		*done_ev;	/* owns */
 	struct api_issue_job	*jobs, **jobs_tail; /* owns the queue */
 	size_t			 njobs;
 	uint64_t		 batches;
+	struct certa_ctx	*wctx;		/* owns; the thread's */
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct api_issue_job	*submitted, *finished;
+	bool			 busy, stop, thread_ok, sync_ok;
 	struct certa_ocsp	*ocsp;		/* borrowed; for /metrics */
 	int64_t			 started;
 	uint64_t		 issued, revoked;
 	uint64_t		 unauthorised;
 	struct certa_api_route_stats routes[CERTA_API_NROUTES];
 	struct certa_api_route_stats unrouted;
+	/* Issuer DNs by CA id (few CAs): no certificate parse per reply. */
+	struct {
+		int64_t		 ca_id;
+		char		*dn;		/* owns */
+	}			 issuers[8];
 	/* OCSP answers by status, counted by the daemon's wrapper. */
 	uint64_t		 ocsp_by_kind[8];
 };
 
-/* Set up (ctx and ocsp already set) and tear down. */
+/*
+ * Set up (ctx and ocsp already set; the event base made after
+ * evthread_use_pthreads) and tear down (answers what is queued).
+ */
 CERTA_MUST_USE certa_rc certa_api_init(struct certa_api *,
-    struct event_base *, struct certa_err *);
+    struct event_base *, const char *dir, const char *pass_file,
+    struct certa_err *);
 void	certa_api_fini(struct certa_api *);
 
 /* The listener's catch-all handler; arg is a struct certa_api. */
@@ -81,6 +102,9 @@ struct api_call {
 	struct timespec		 t0;
 };
 
+/* A certificate's JSON (issuer from the cache). */
+json_t	*api_cert_json(struct certa_api *, const struct certa_cert_rec *,
+    bool pem);
 /* Count a reply in its route's metrics. */
 void	api_record(struct api_call *);
 /* Queue a certificate request for the next group commit (api_res.c). */
@@ -137,5 +161,33 @@ void	api_trust_trust(struct api_call *);
 void	api_trust_reject(struct api_call *);
 void	api_trust_crl(struct api_call *);
 void	api_audit(struct api_call *);
+
+/* Lifecycle resources (api_life.c). */
+void	api_request_list(struct api_call *);
+void	api_request_get(struct api_call *);
+void	api_request_approve(struct api_call *);
+void	api_request_reject(struct api_call *);
+void	api_request_cancel(struct api_call *);
+void	api_cert_renew(struct api_call *);
+void	api_cert_reissue(struct api_call *);
+void	api_revocation_request(struct api_call *);
+/*
+ * Before issuing r: when its organisation or profile needs approval, keep
+ * it as a pending request and answer 202 (or the error); true when it
+ * answered, false when r is to be issued now.
+ */
+bool	api_request_pending(struct api_call *, const struct certa_issue_req *r);
+/* Add "predecessors" (ids, newest first) to a certificate's JSON o. */
+json_t	*api_cert_chain(struct api_call *, json_t *o, int64_t cert_id);
+/*
+ * PATCH /organisations/{org}: "name" and/or "approval" ("required" |
+ * "none"; *approval 1 | 0, or -1 when absent).  false after replying 422.
+ */
+bool	api_org_body(struct api_call *, json_t *b, const char **name,
+    int *approval);
+/* An organisation's JSON with its "approval" policy. */
+json_t	*api_org_json(struct api_call *, const struct certa_org_rec *o);
+/* The daemon's tick: carry out due lifecycle work (reissue revocations). */
+void	api_lifecycle_tick(struct certa_ctx *);
 
 #endif

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pthread.h>
+
 #include <event2/event.h>
 
 #include <certa/auth.h>
@@ -21,6 +23,33 @@
 #include <certa/util.h>
 
 #include "proto/api.h"
+
+json_t *
+api_cert_json(struct certa_api *api, const struct certa_cert_rec *r,
+    bool pem)
+{
+	struct certa_ca_rec	 ca;
+	struct certa_cert_info	 ci;
+	size_t			 i;
+
+	for (i = 0; i < 8 && api->issuers[i].dn != NULL; i++)
+		if (api->issuers[i].ca_id == r->ca_id)
+			return certa_json_cert_ex(r, pem, api->issuers[i].dn);
+	if (i == 8)
+		return certa_json_cert(r, pem);
+	memset(&ca, 0, sizeof(ca));
+	memset(&ci, 0, sizeof(ci));
+	if (certa_store_ca_get(certa_ctx_store(api->ctx), r->ca_id, &ca,
+	    NULL) == CERTA_OK && certa_cert_info_get(ca.cert_der,
+	    ca.cert_der_len, &ci, NULL) == CERTA_OK && ci.subject != NULL) {
+		api->issuers[i].ca_id = r->ca_id;
+		api->issuers[i].dn = ci.subject;
+		ci.subject = NULL;
+	}
+	certa_cert_info_clear(&ci);
+	certa_ca_rec_clear(&ca);
+	return certa_json_cert_ex(r, pem, api->issuers[i].dn);
+}
 
 static void
 created(struct api_call *c, const char *prefix, int64_t id, json_t *body)
@@ -158,7 +187,7 @@ api_org_get(struct api_call *c)
 	certa_err_clear(&err);
 	rc = certa_org_resolve(c->ctx, c->param[0], &o, &err);
 	if (rc == CERTA_OK)
-		api_json(c, 200, certa_json_org(&o));
+		api_json(c, 200, api_org_json(c, &o));
 	else
 		api_fail(c, rc, &err);
 	certa_org_rec_clear(&o);
@@ -171,17 +200,29 @@ api_org_update(struct api_call *c)
 	struct certa_err	 err;
 	json_t			*b;
 	const char		*name;
+	int			 approval;
 	certa_rc		 rc;
 
 	memset(&o, 0, sizeof(o));
 	certa_err_clear(&err);
-	if ((name = body_name(c, &b)) == NULL)
+	/* "name", and the lifecycle's "approval" (api_life.c). */
+	if ((b = api_body_json(c)) == NULL)
 		return;
-	rc = certa_org_update(c->ctx, c->param[0], name, &o, &err);
+	if (!api_org_body(c, b, &name, &approval))
+		goto out;
+	rc = name != NULL ? certa_org_update(c->ctx, c->param[0], name, &o,
+	    &err) : certa_org_resolve(c->ctx, c->param[0], &o, &err);
+	if (rc == CERTA_OK && approval >= 0) {
+		char id[24];
+
+		snprintf(id, sizeof(id), "%" PRId64, o.id);
+		rc = certa_org_set_approval(c->ctx, id, approval == 1, &err);
+	}
 	if (rc == CERTA_OK)
-		api_json(c, 200, certa_json_org(&o));
+		api_json(c, 200, api_org_json(c, &o));
 	else
 		api_fail(c, rc, &err);
+out:
 	certa_org_rec_clear(&o);
 	json_decref(b);
 }
@@ -435,6 +476,9 @@ api_cert_create(struct api_call *c)
 		goto out;
 	}
 	r.app_id = a.id;
+	/* Approval required: kept pending, 202 (api_life.c). */
+	if (api_request_pending(c, &r))
+		goto out;
 	if (r.keygen == NULL) {
 		/* Group commit with the other requests of this loop turn. */
 		api_issue_enqueue(c, &r);
@@ -445,7 +489,7 @@ api_cert_create(struct api_call *c)
 		goto out;
 	}
 	c->api->issued++;
-	out = certa_json_cert(&rec, true);
+	out = api_cert_json(c->api, &rec, true);
 	if (r.keygen != NULL) {
 		memset(&eo, 0, sizeof(eo));
 		eo.format = "p12";
@@ -475,13 +519,19 @@ out:
 /*
  * HOW IT WORKS (group commit).  A certificate made from a CSR must be on
  * disk before its response (invariant 1); one fsync'ed commit per request
- * would cap throughput at the disk's sync rate.  So the handler copies the
+ * would cap throughput at the disk's sync rate, and signing on the event
+ * loop would stall every other connection.  So the handler copies the
  * request into a job, defers its HTTP reply and activates the batch
- * event, which runs after the I/O callbacks of this loop turn: every
- * request that arrived meanwhile goes into one certa_issue_batch call
- * (CSR checks and signing on all cores, one commit per chunk), and each
- * job is then answered.  Jobs of different callers are issued in runs of
- * one actor so that the audit records name the right one.
+ * event, which runs after the I/O callbacks of this loop turn and hands
+ * every queued job to the issuance thread (unless it is busy: then they
+ * wait for the next round).  That thread has its own certa_ctx (its own
+ * store handle) and issues the round with certa_issue_batch (CSR checks
+ * and signing on all cores, one commit per chunk) in runs of one actor,
+ * so the audit records name the right caller.  When the round is
+ * committed it activates the done event; back on the loop thread each job
+ * is answered, and the next round starts if jobs arrived meanwhile.  So
+ * the loop keeps serving TLS and HTTP while a round commits, and rounds
+ * grow with the load.
  */
 struct api_issue_job {
 	struct api_issue_job	*next;
@@ -491,6 +541,7 @@ struct api_issue_job {
 	char			 type[32];
 	char			*sans[16];	/* owns each */
 	char			*subject;	/* owns */
+	struct certa_issue_result res;	/* set by the issuance thread */
 };
 
 #define API_BATCH_MAX	512
@@ -502,6 +553,7 @@ job_free(struct api_issue_job *j)
 
 	for (i = 0; i < j->r.nsans; i++)
 		free(j->sans[i]);
+	certa_cert_rec_clear(&j->res.rec);
 	free(j->subject);
 	free(j->csr);
 	free(j);
@@ -552,83 +604,164 @@ fail:
 }
 
 static void
-job_answer(struct api_issue_job *j, certa_rc rc, struct certa_err *err,
-    const struct certa_cert_rec *rec)
+job_answer(struct api_issue_job *j)
 {
-	if (rc != CERTA_OK) {
-		api_fail(&j->c, rc, err);
+	if (j->res.rc != CERTA_OK) {
+		api_fail(&j->c, j->res.rc, &j->res.err);
 	} else {
 		j->c.api->issued++;
-		created(&j->c, "/api/v1/certificates", rec->id,
-		    certa_json_cert(rec, true));
+		created(&j->c, "/api/v1/certificates", j->res.rec.id,
+		    api_cert_json(j->c.api, &j->res.rec, true));
 	}
 	api_record(&j->c);
 }
 
+/* One round, on the issuance thread: runs of one actor. */
 static void
-run_batch(evutil_socket_t fd, short what, void *arg)
+issue_round(struct certa_api *api, struct api_issue_job *jobs)
 {
-	struct certa_api		*api = arg;
-	struct api_issue_job		*run[API_BATCH_MAX], *j;
-	struct certa_issue_req		*reqs = NULL;
-	struct certa_issue_result	*res = NULL;
+	struct api_issue_job		*run[API_BATCH_MAX], *j = jobs;
+	struct certa_issue_req		*reqs;
+	struct certa_issue_result	*res;
 	struct certa_err		 err;
 	size_t				 n, i;
 	certa_rc			 rc;
 
-	(void)fd;
-	(void)what;
 	reqs = calloc(API_BATCH_MAX, sizeof(*reqs));
 	res = calloc(API_BATCH_MAX, sizeof(*res));
-	while (api->jobs != NULL) {
-		/* One run: consecutive jobs of one actor. */
-		for (n = 0, j = api->jobs; j != NULL && n < API_BATCH_MAX &&
-		    strcmp(j->c.actor, api->jobs->c.actor) == 0; j = j->next)
+	while (j != NULL) {
+		for (n = 0; j != NULL && n < API_BATCH_MAX && (n == 0 ||
+		    strcmp(j->c.actor, run[0]->c.actor) == 0); j = j->next)
 			run[n++] = j;
-		api->jobs = j;
-		api->njobs -= n;
-		if (j == NULL)
-			api->jobs_tail = &api->jobs;
 		certa_err_clear(&err);
 		if (reqs == NULL || res == NULL) {
-			rc = CERTA_E_NOMEM;
-			certa_err_set(&err, rc, __FILE__, __LINE__, "oom");
+			rc = certa_err_set(&err, CERTA_E_NOMEM, __FILE__,
+			    __LINE__, "out of memory");
 		} else {
 			for (i = 0; i < n; i++)
 				reqs[i] = run[i]->r;
 			memset(res, 0, n * sizeof(*res));
-			certa_ctx_set_actor(api->ctx, run[0]->c.actor);
-			rc = certa_issue_batch(api->ctx, reqs, n, res, &err);
-			certa_ctx_set_actor(api->ctx, "serve");
-			api->batches++;
+			certa_ctx_set_actor(api->wctx, run[0]->c.actor);
+			rc = certa_issue_batch(api->wctx, reqs, n, res, &err);
 		}
 		for (i = 0; i < n; i++) {
-			if (rc != CERTA_OK)
-				job_answer(run[i], rc, &err, NULL);
-			else
-				job_answer(run[i], res[i].rc, &res[i].err,
-				    &res[i].rec);
-			if (rc == CERTA_OK)
-				certa_cert_rec_clear(&res[i].rec);
-			job_free(run[i]);
+			if (rc != CERTA_OK) {
+				run[i]->res.rc = rc;
+				run[i]->res.err = err;
+			} else {
+				run[i]->res = res[i];	/* takes rec */
+			}
 		}
 	}
 	free(reqs);
 	free(res);
 }
 
+static void *
+issue_thread(void *arg)
+{
+	struct certa_api	*api = arg;
+	struct api_issue_job	*round;
+
+	pthread_mutex_lock(&api->mu);
+	for (;;) {
+		while (api->submitted == NULL && !api->stop)
+			pthread_cond_wait(&api->cv, &api->mu);
+		if (api->submitted == NULL)
+			break;		/* stop, nothing left */
+		round = api->submitted;
+		api->submitted = NULL;
+		pthread_mutex_unlock(&api->mu);
+		issue_round(api, round);
+		pthread_mutex_lock(&api->mu);
+		api->finished = round;
+		event_active(api->done_ev, EV_TIMEOUT, 1);
+	}
+	pthread_mutex_unlock(&api->mu);
+	return NULL;
+}
+
+/* Loop thread: hand the queued jobs over when the thread is idle. */
+static void
+submit(struct certa_api *api)
+{
+	pthread_mutex_lock(&api->mu);
+	if (!api->busy && api->jobs != NULL) {
+		api->submitted = api->jobs;
+		api->jobs = NULL;
+		api->jobs_tail = &api->jobs;
+		api->njobs = 0;
+		api->busy = true;
+		api->batches++;
+		pthread_cond_signal(&api->cv);
+	}
+	pthread_mutex_unlock(&api->mu);
+}
+
+static void
+on_batch(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	submit(arg);
+}
+
+static void
+answer_all(struct api_issue_job *j)
+{
+	struct api_issue_job	*next;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		job_answer(j);
+		job_free(j);
+	}
+}
+
+/* Loop thread: a round is committed; answer it, start the next. */
+static void
+on_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct certa_api	*api = arg;
+	struct api_issue_job	*j;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&api->mu);
+	j = api->finished;
+	api->finished = NULL;
+	api->busy = false;
+	pthread_mutex_unlock(&api->mu);
+	answer_all(j);
+	submit(api);
+}
+
 certa_rc
 certa_api_init(struct certa_api *api, struct event_base *base,
-    struct certa_err *err)
+    const char *dir, const char *pass_file, struct certa_err *err)
 {
 	certa_rc	 rc = CERTA_OK;
 
 	api->jobs = NULL;
 	api->jobs_tail = &api->jobs;
-	CERTA_CHECK((api->batch_ev = event_new(base, -1, 0, run_batch, api)) !=
-	    NULL, CERTA_E_NOMEM, "create the issuance event");
+	CERTA_CHECK((api->batch_ev = event_new(base, -1, 0, on_batch, api)) !=
+	    NULL && (api->done_ev = event_new(base, -1, 0, on_done, api)) !=
+	    NULL, CERTA_E_NOMEM, "create the issuance events");
 	/* After the I/O of the loop turn that queued the first job. */
 	(void)event_priority_set(api->batch_ev, 1);
+	(void)event_priority_set(api->done_ev, 1);
+	CERTA_TRY(certa_open(dir, pass_file, &api->wctx, err));
+	certa_ctx_set_actor(api->wctx, "serve");
+	CERTA_CHECK(pthread_mutex_init(&api->mu, NULL) == 0,
+	    CERTA_E_NOMEM, "issuance thread lock");
+	if (pthread_cond_init(&api->cv, NULL) != 0) {
+		pthread_mutex_destroy(&api->mu);
+		CERTA_FAIL(CERTA_E_NOMEM, "issuance thread condition");
+	}
+	api->sync_ok = true;
+	CERTA_CHECK(pthread_create(&api->thread, NULL, issue_thread, api) == 0,
+	    CERTA_E_NOMEM, "start the issuance thread");
+	api->thread_ok = true;
 out:
 	return rc;
 }
@@ -636,12 +769,42 @@ out:
 void
 certa_api_fini(struct certa_api *api)
 {
-	if (api->batch_ev != NULL) {
-		if (api->jobs != NULL)
-			run_batch(-1, 0, api);	/* answer what is queued */
-		event_free(api->batch_ev);
+	struct api_issue_job	*j;
+	size_t			 i;
+
+	if (api->thread_ok) {
+		pthread_mutex_lock(&api->mu);
+		api->stop = true;
+		pthread_cond_signal(&api->cv);
+		pthread_mutex_unlock(&api->mu);
+		pthread_join(api->thread, NULL);
+		api->thread_ok = false;
+		/* A round committed but not answered yet; then the queue. */
+		j = api->finished;
+		api->finished = NULL;
+		answer_all(j);
+		j = api->jobs;
+		api->jobs = NULL;
+		api->jobs_tail = &api->jobs;
+		issue_round(api, j);
+		answer_all(j);
 	}
-	api->batch_ev = NULL;
+	if (api->sync_ok) {
+		pthread_mutex_destroy(&api->mu);
+		pthread_cond_destroy(&api->cv);
+		api->sync_ok = false;
+	}
+	for (i = 0; i < 8; i++) {
+		free(api->issuers[i].dn);
+		api->issuers[i].dn = NULL;
+	}
+	if (api->batch_ev != NULL)
+		event_free(api->batch_ev);
+	if (api->done_ev != NULL)
+		event_free(api->done_ev);
+	api->batch_ev = api->done_ev = NULL;
+	certa_close(api->wctx);
+	api->wctx = NULL;
 }
 
 /* The certificate of the path: a reference that is no id and no serial
@@ -662,6 +825,7 @@ cert_resolve(struct api_call *c, struct certa_cert_rec *rec,
 }
 
 struct cert_list {
+	struct certa_api *api;
 	json_t		*items;
 	size_t		 limit;
 	bool		 more;
@@ -676,7 +840,7 @@ cert_one(const struct certa_cert_rec *r, void *arg)
 		l->more = true;
 		return CERTA_E_AGAIN;
 	}
-	json_array_append_new(l->items, certa_json_cert(r, false));
+	json_array_append_new(l->items, api_cert_json(l->api, r, false));
 	return CERTA_OK;
 }
 
@@ -737,6 +901,7 @@ api_cert_list(struct api_call *c)
 
 	memset(&a, 0, sizeof(a));
 	memset(&l, 0, sizeof(l));
+	l.api = c->api;
 	certa_err_clear(&err);
 	if (!api_page(c, &l.limit, &after) || !cert_filter(c, &f, &a))
 		goto out;
@@ -756,6 +921,7 @@ out:
 }
 
 struct newest {
+	struct certa_api	*api;
 	struct certa_cert_rec	 rec;
 	json_t			*all;
 };
@@ -766,7 +932,7 @@ newest_one(const struct certa_cert_rec *r, void *arg)
 	struct newest	*n = arg;
 
 	if (n->all != NULL)
-		json_array_append_new(n->all, certa_json_cert(r, true));
+		json_array_append_new(n->all, api_cert_json(n->api, r, true));
 	if (r->id > n->rec.id) {
 		certa_cert_rec_clear(&n->rec);
 		n->rec.id = r->id;
@@ -794,6 +960,7 @@ api_cert_current(struct api_call *c)
 
 	memset(&a, 0, sizeof(a));
 	memset(&n, 0, sizeof(n));
+	n.api = c->api;
 	memset(&rec, 0, sizeof(rec));
 	certa_err_clear(&err);
 	if (!cert_filter(c, &f, &a))
@@ -829,7 +996,7 @@ api_cert_current(struct api_call *c)
 		api_fail(c, rc, &err);
 		goto out;
 	}
-	api_json(c, 200, certa_json_cert(&rec, true));
+	api_json(c, 200, api_cert_json(c->api, &rec, true));
 out:
 	certa_cert_rec_clear(&rec);
 	certa_cert_rec_clear(&n.rec);
@@ -895,7 +1062,8 @@ api_cert_get(struct api_call *c)
 		goto out;
 	}
 	if (fmt == NULL) {
-		api_json(c, 200, certa_json_cert(&rec, true));
+		api_json(c, 200, api_cert_chain(c, api_cert_json(c->api, &rec,
+		    true), rec.id));
 		goto out;
 	}
 	eo.format = fmt;
@@ -963,7 +1131,7 @@ api_cert_revoke(struct api_call *c)
 		api_fail(c, rc, &err);
 		goto out;
 	}
-	api_json(c, 200, certa_json_cert(&rec, false));
+	api_json(c, 200, api_cert_json(c->api, &rec, false));
 out:
 	certa_cert_rec_clear(&rec);
 	json_decref(b);

@@ -620,6 +620,12 @@ certa_http_conns(const struct certa_http *srv)
 }
 
 void
+certa_http_set_log(struct certa_http *srv, FILE *log)
+{
+	srv->o.log = log;
+}
+
+void
 certa_http_stop_accepting(struct certa_http *srv)
 {
 	if (srv->bound != NULL)
@@ -735,6 +741,18 @@ req_ssl(const struct certa_http_req *r)
 	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
 		return NULL;
 	return bufferevent_openssl_get_ssl(bev);
+}
+
+SSL *
+certa_http_req_ssl(const struct certa_http_req *r)
+{
+	return req_ssl(r);
+}
+
+struct evhttp_request *
+certa_http_req_evreq(const struct certa_http_req *r)
+{
+	return r->req;
 }
 
 X509 *

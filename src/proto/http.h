@@ -69,6 +69,8 @@ void	certa_http_free(struct certa_http *);
 uint16_t certa_http_port(const struct certa_http *);
 /* Connections open now. */
 size_t	certa_http_conns(const struct certa_http *);
+/* Switch the access log (after a reopen); NULL: none. */
+void	certa_http_set_log(struct certa_http *, FILE *log);
 /* Stop accepting (drain on SIGTERM); open connections stay. */
 void	certa_http_stop_accepting(struct certa_http *);
 /* Connections with response bytes not yet written. */
@@ -105,6 +107,10 @@ const char *certa_http_req_id(const struct certa_http_req *);
  * judge them; the endpoint does (with the trust engine).
  */
 X509	*certa_http_req_peer_cert(const struct certa_http_req *);
+/* The connection's SSL (borrowed); NULL without TLS. */
+SSL	*certa_http_req_ssl(const struct certa_http_req *);
+/* The evhttp request (for a proxy that copies it; borrowed). */
+struct evhttp_request *certa_http_req_evreq(const struct certa_http_req *);
 STACK_OF(X509) *certa_http_req_peer_chain(const struct certa_http_req *);
 /*
  * Per-connection data of an endpoint (e.g. the client certificate's

@@ -117,6 +117,26 @@ enum stmt_id {
 	ST_ROLE_MAP_GET,
 	ST_ROLE_MAP_DELETE,
 	ST_ROLE_MAP_EACH,
+	ST_REQ_PUT,
+	ST_REQ_GET,
+	ST_REQ_EACH,
+	ST_REQ_TRANSITION,
+	ST_ORG_SET_APPROVAL,
+	ST_ORG_GET_APPROVAL,
+	ST_NOTIFY_CHANNEL_PUT,
+	ST_NOTIFY_CHANNEL_DELETE,
+	ST_NOTIFY_CHANNEL_EACH,
+	ST_NOTIFY_ORG_SET,
+	ST_NOTIFY_ORG_EACH,
+	ST_NOTIFY_CERT_OFF,
+	ST_NOTIFY_CERT_ON,
+	ST_NOTIFY_CAND,
+	ST_NOTICE_CLAIM,
+	ST_NOTICE_DUE,
+	ST_NOTICE_LEASE,
+	ST_NOTICE_UPDATE,
+	ST_NOTIFY_DELIVERY_PUT,
+	ST_NOTIFY_DELIVERY_EACH,
 	ST__COUNT
 };
 
@@ -138,6 +158,12 @@ enum stmt_id {
 #define TOKEN_COLS	"id, name, role, secret_hash, created_by, created_at, " \
 			"last_used_at, revoked_at"
 #define ROLE_MAP_COLS	"id, kind, value, role, created_at"
+#define REQ_COLS_NEW	"kind, state, app_id, type, csr, keygen, subject, " \
+			"sans, validity, not_after, same_key, cert_id, " \
+			"reason, requested_by, requested_role, decided_by, " \
+			"comment, issued_cert_id, created_at, decided_at, " \
+			"grace_until, grace"
+#define REQ_COLS	"id, " REQ_COLS_NEW
 /* The applications of organisation ?1. */
 #define ORG_APPS	"(SELECT id FROM application WHERE org_id = ?1)"
 #define TRUST_CRL_COLS	"id, issuer, issuer_hash, key_id, crl_number, " \
@@ -301,6 +327,69 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "AND value = ?2",
 	[ST_ROLE_MAP_EACH] = "SELECT " ROLE_MAP_COLS " FROM role_map "
 	    "ORDER BY id",
+	[ST_REQ_PUT] = "INSERT INTO cert_request (" REQ_COLS_NEW ") VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+	[ST_REQ_GET] = "SELECT " REQ_COLS " FROM cert_request WHERE id = ?1",
+	/* ?1 state, ?2 kind, ?3 cert_id, ?4 due_before, ?5 after, ?6 limit */
+	[ST_REQ_EACH] = "SELECT " REQ_COLS " FROM cert_request "
+	    "WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR kind = ?2) "
+	    "AND (?3 = 0 OR cert_id = ?3) AND (?4 = 0 OR (state = 'pending' "
+	    "AND grace_until > 0 AND grace_until <= ?4)) AND id > ?5 "
+	    "ORDER BY id LIMIT ?6",
+	/* The state test in the WHERE makes a transition atomic. */
+	[ST_REQ_TRANSITION] = "UPDATE cert_request SET state = ?3, "
+	    "decided_by = coalesce(?4, decided_by), "
+	    "comment = coalesce(?5, comment), "
+	    "issued_cert_id = coalesce(?6, issued_cert_id), decided_at = ?7 "
+	    "WHERE id = ?1 AND state = ?2",
+	[ST_ORG_SET_APPROVAL] = "UPDATE organisation SET approval = ?2 "
+	    "WHERE id = ?1",
+	[ST_ORG_GET_APPROVAL] = "SELECT approval FROM organisation "
+	    "WHERE id = ?1",
+	[ST_NOTIFY_CHANNEL_PUT] = "INSERT INTO notify_channel (org_id, kind, "
+	    "target, secret, enabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6) RETURNING id",
+	[ST_NOTIFY_CHANNEL_DELETE] = "DELETE FROM notify_channel WHERE id = ?1",
+	[ST_NOTIFY_CHANNEL_EACH] = "SELECT id, org_id, kind, target, secret, "
+	    "enabled, created_at FROM notify_channel ORDER BY id",
+	[ST_NOTIFY_ORG_SET] = "INSERT INTO notify_org (org_id, thresholds, "
+	    "enabled) VALUES (?1, ?2, ?3) ON CONFLICT (org_id) DO UPDATE SET "
+	    "thresholds = excluded.thresholds, enabled = excluded.enabled",
+	[ST_NOTIFY_ORG_EACH] = "SELECT org_id, thresholds, enabled "
+	    "FROM notify_org ORDER BY org_id",
+	[ST_NOTIFY_CERT_OFF] = "INSERT INTO notify_cert_off (cert_id, "
+	    "created_at) VALUES (?1, CAST(strftime('%s', 'now') AS INTEGER)) "
+	    "ON CONFLICT (cert_id) DO NOTHING",
+	[ST_NOTIFY_CERT_ON] = "DELETE FROM notify_cert_off WHERE cert_id = ?1",
+	/* ?1 now, ?2 until, ?3 after_id, ?4 limit (-1 none). */
+	[ST_NOTIFY_CAND] = "SELECT c.id, c.not_after, COALESCE(a.org_id, 0) "
+	    "FROM certificate c LEFT JOIN application a ON a.id = c.app_id "
+	    "WHERE c.status = 0 AND c.der IS NOT NULL "
+	    "AND c.not_after > ?1 AND c.not_after <= ?2 AND c.id > ?3 "
+	    "AND NOT EXISTS (SELECT 1 FROM notify_cert_off x "
+	    "WHERE x.cert_id = c.id) "
+	    "AND NOT EXISTS (SELECT 1 FROM notify_org g "
+	    "WHERE g.org_id = a.org_id AND g.enabled = 0) "
+	    "ORDER BY c.id LIMIT ?4",
+	[ST_NOTICE_CLAIM] = "INSERT INTO notice (cert_id, threshold_days, "
+	    "channel_id, status, attempts, next_attempt_at, created_at) "
+	    "VALUES (?1, ?2, ?3, 0, 0, ?4, ?5) RETURNING id",
+	[ST_NOTICE_DUE] = "SELECT id, cert_id, channel_id, threshold_days, "
+	    "status, attempts, next_attempt_at, created_at, done_at "
+	    "FROM notice WHERE status = 0 AND next_attempt_at <= ?1 "
+	    "ORDER BY next_attempt_at, id LIMIT ?2",
+	[ST_NOTICE_LEASE] = "UPDATE notice SET next_attempt_at = ?3 "
+	    "WHERE id = ?1 AND status = 0 AND next_attempt_at = ?2",
+	[ST_NOTICE_UPDATE] = "UPDATE notice SET status = ?2, attempts = ?3, "
+	    "next_attempt_at = ?4, done_at = ?5 WHERE id = ?1",
+	[ST_NOTIFY_DELIVERY_PUT] = "INSERT INTO notify_delivery (notice_id, "
+	    "attempt, time, ok, code, error, next_attempt_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+	[ST_NOTIFY_DELIVERY_EACH] = "SELECT d.id, d.notice_id, d.attempt, "
+	    "d.time, d.ok, d.code, d.error, d.next_attempt_at, n.cert_id, "
+	    "n.channel_id, n.threshold_days FROM notify_delivery d "
+	    "JOIN notice n ON n.id = d.notice_id ORDER BY d.id DESC LIMIT ?1",
 };
 
 struct certa_store {
@@ -848,13 +937,19 @@ sqlite_open(struct certa_store **out, const char *dsn, struct certa_err *err)
 
 	/*
 	 * SQLite would create the file 0644 (less umask).  Create it 0600
-	 * first; SQLite gives its -wal and -shm files the same mode.
+	 * first; SQLite gives its -wal and -shm files the same mode.  Only a
+	 * new file (O_EXCL): close() drops every POSIX lock this process
+	 * holds on the file, so closing an fd of a database that another
+	 * handle of this process has open (the daemon's notification
+	 * thread) would let another process delete the WAL under it.
 	 */
 	if (strcmp(path, ":memory:") != 0) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-		CERTA_CHECK(fd >= 0, CERTA_E_STORE, "cannot open store '%s': "
-		    "%s", path, strerror(errno));
-		close(fd);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOCTTY, 0600);
+		CERTA_CHECK(fd >= 0 || errno == EEXIST, CERTA_E_STORE,
+		    "cannot open store '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 	}
 	src = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -2506,6 +2601,600 @@ out:
 	return rc;
 }
 
+/* --- lifecycle requests ------------------------------------------------ */
+
+static bool
+read_request(sqlite3_stmt *st, struct certa_request_rec *r, bool copy)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->app_id = sqlite3_column_int64(st, 3);
+	r->validity = sqlite3_column_int64(st, 9);
+	r->not_after = sqlite3_column_int64(st, 10);
+	r->same_key = sqlite3_column_int64(st, 11) != 0;
+	r->cert_id = sqlite3_column_int64(st, 12);
+	r->reason = sqlite3_column_int(st, 13);
+	r->issued_cert_id = sqlite3_column_int64(st, 18);
+	r->created_at = sqlite3_column_int64(st, 19);
+	r->decided_at = sqlite3_column_int64(st, 20);
+	r->grace_until = sqlite3_column_int64(st, 21);
+	r->grace = sqlite3_column_int64(st, 22);
+	return col_text(st, 1, copy, &r->kind) &&
+	    col_text(st, 2, copy, &r->state) &&
+	    col_text(st, 4, copy, &r->type) &&
+	    col_blob(st, 5, copy, &r->csr, &r->csr_len) &&
+	    col_text(st, 6, copy, &r->keygen) &&
+	    col_text(st, 7, copy, &r->subject) &&
+	    col_text(st, 8, copy, &r->sans) &&
+	    col_text(st, 14, copy, &r->requested_by) &&
+	    col_text(st, 15, copy, &r->requested_role) &&
+	    col_text(st, 16, copy, &r->decided_by) &&
+	    col_text(st, 17, copy, &r->comment);
+}
+
+static certa_rc
+sqlite_request_put(struct certa_store *s, struct certa_request_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	if (rec->created_at == 0)
+		rec->created_at = certa_now();
+	CERTA_TRY(stmt_get(s, ST_REQ_PUT, &st, err));
+	bind_text(st, 1, rec->kind, &src);
+	bind_text(st, 2, rec->state, &src);
+	bind_id(st, 3, rec->app_id, &src);
+	bind_text(st, 4, rec->type, &src);
+	bind_blob(st, 5, rec->csr, rec->csr_len, &src);
+	bind_text(st, 6, rec->keygen, &src);
+	bind_text(st, 7, rec->subject, &src);
+	bind_text(st, 8, rec->sans, &src);
+	bind_int(st, 9, rec->validity, &src);
+	bind_int(st, 10, rec->not_after, &src);
+	bind_int(st, 11, rec->same_key, &src);
+	bind_id(st, 12, rec->cert_id, &src);
+	bind_int(st, 13, rec->reason, &src);
+	bind_text(st, 14, rec->requested_by, &src);
+	bind_text(st, 15, rec->requested_role, &src);
+	bind_text(st, 16, rec->decided_by, &src);
+	bind_text(st, 17, rec->comment, &src);
+	bind_id(st, 18, rec->issued_cert_id, &src);
+	bind_int(st, 19, rec->created_at, &src);
+	bind_int(st, 20, rec->decided_at, &src);
+	bind_int(st, 21, rec->grace_until, &src);
+	bind_int(st, 22, rec->grace, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "add a %s request", rec->kind);
+	CERTA_TRY(step_done(s, st, "add a certificate request", err));
+	rec->id = sqlite3_last_insert_rowid(s->db);
+out:
+	stmt_put(s, ST_REQ_PUT, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_request_get(struct certa_store *s, int64_t id,
+    struct certa_request_rec *out, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_REQ_GET, &st, err));
+	bind_int(st, 1, id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read request");
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no request %lld",
+	    (long long)id);
+	SQL_CHECK(src == SQLITE_ROW, src, "read request %lld", (long long)id);
+	CERTA_CHECK(read_request(st, out, true), CERTA_E_NOMEM, "read "
+	    "request: out of memory");
+out:
+	stmt_put(s, ST_REQ_GET, st);
+	if (rc != CERTA_OK)
+		certa_request_rec_clear(out);
+	return rc;
+}
+
+static certa_rc
+sqlite_request_each(struct certa_store *s,
+    const struct certa_request_filter *f, certa_store_request_fn fn,
+    void *arg, struct certa_err *err)
+{
+	struct certa_request_rec	 rec;
+	sqlite3_stmt			*st = NULL;
+	int				 src = SQLITE_OK;
+	certa_rc			 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_REQ_EACH, &st, err));
+	bind_text(st, 1, f->state, &src);
+	bind_text(st, 2, f->kind, &src);
+	bind_int(st, 3, f->cert_id, &src);
+	bind_int(st, 4, f->due_before, &src);
+	bind_int(st, 5, f->after_id, &src);
+	bind_int(st, 6, f->limit > 0 ? (int64_t)f->limit : -1, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "list requests");
+	memset(&rec, 0, sizeof(rec));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		CERTA_CHECK(read_request(st, &rec, false), CERTA_E_NOMEM,
+		    "list requests: out of memory");
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list requests");
+out:
+	stmt_put(s, ST_REQ_EACH, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_request_transition(struct certa_store *s, int64_t id,
+    const char *from, const char *to, const char *decided_by,
+    const char *comment, int64_t issued_cert_id, int64_t at,
+    struct certa_err *err)
+{
+	struct certa_request_rec	 cur;
+	sqlite3_stmt			*st = NULL;
+	int				 src = SQLITE_OK;
+	certa_rc			 rc = CERTA_OK;
+
+	memset(&cur, 0, sizeof(cur));
+	CERTA_TRY(stmt_get(s, ST_REQ_TRANSITION, &st, err));
+	bind_int(st, 1, id, &src);
+	bind_text(st, 2, from, &src);
+	bind_text(st, 3, to, &src);
+	bind_text(st, 4, decided_by, &src);
+	bind_text(st, 5, comment, &src);
+	bind_id(st, 6, issued_cert_id, &src);
+	bind_int(st, 7, at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "update request %lld",
+	    (long long)id);
+	CERTA_TRY(step_done(s, st, "update a request", err));
+	if (sqlite3_changes(s->db) == 1)
+		goto out;
+	stmt_put(s, ST_REQ_TRANSITION, st);
+	st = NULL;
+	CERTA_TRY(sqlite_request_get(s, id, &cur, err));
+	CERTA_FAIL(CERTA_E_CONFLICT, "request %lld is %s, not %s",
+	    (long long)id, cur.state, from);
+out:
+	stmt_put(s, ST_REQ_TRANSITION, st);
+	certa_request_rec_clear(&cur);
+	return rc;
+}
+
+static certa_rc
+sqlite_org_set_approval(struct certa_store *s, int64_t org_id, bool required,
+    struct certa_err *err)
+{
+	int64_t		 n;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(run_id_text(s, ST_ORG_SET_APPROVAL, org_id, required ?
+	    "required" : "none", &n, "set the approval policy", err));
+	CERTA_CHECK(n == 1, CERTA_E_NOTFOUND, "no organisation with id %lld",
+	    (long long)org_id);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_org_get_approval(struct certa_store *s, int64_t org_id,
+    bool *required, struct certa_err *err)
+{
+	sqlite3_stmt		*st = NULL;
+	const unsigned char	*t;
+	int			 src = SQLITE_OK;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_ORG_GET_APPROVAL, &st, err));
+	bind_int(st, 1, org_id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read the approval policy");
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no organisation "
+	    "with id %lld", (long long)org_id);
+	SQL_CHECK(src == SQLITE_ROW, src, "read the approval policy");
+	t = sqlite3_column_text(st, 0);
+	*required = t != NULL && strcmp((const char *)t, "required") == 0;
+out:
+	stmt_put(s, ST_ORG_GET_APPROVAL, st);
+	return rc;
+}
+
+/* --- expiry notifications --------------------------------------------- */
+
+static bool
+read_notify_channel(sqlite3_stmt *st, void *rec)
+{
+	struct certa_notify_channel_rec	*r = rec;
+	r->id = sqlite3_column_int64(st, 0);
+	r->org_id = sqlite3_column_int64(st, 1);
+	r->enabled = sqlite3_column_int(st, 5) != 0;
+	r->created_at = sqlite3_column_int64(st, 6);
+	return col_text(st, 2, false, &r->kind) &&
+	    col_text(st, 3, false, &r->target) &&
+	    col_text(st, 4, false, &r->secret);
+}
+
+static bool
+read_notify_org(sqlite3_stmt *st, void *rec)
+{
+	struct certa_notify_org_rec	*r = rec;
+	r->org_id = sqlite3_column_int64(st, 0);
+	r->enabled = sqlite3_column_int(st, 2) != 0;
+	return col_text(st, 1, false, &r->thresholds);
+}
+
+static bool
+read_notice(sqlite3_stmt *st, void *rec)
+{
+	struct certa_notice_rec	*r = rec;
+	int			 status = sqlite3_column_int(st, 4);
+
+	r->id = sqlite3_column_int64(st, 0);
+	r->cert_id = sqlite3_column_int64(st, 1);
+	r->channel_id = sqlite3_column_int64(st, 2);
+	r->threshold_days = sqlite3_column_int(st, 3);
+	r->status = status == 1 ? CERTA_NOTICE_SENT : status == 2 ?
+	    CERTA_NOTICE_FAILED : CERTA_NOTICE_PENDING;
+	r->attempts = sqlite3_column_int(st, 5);
+	r->next_attempt_at = sqlite3_column_int64(st, 6);
+	r->created_at = sqlite3_column_int64(st, 7);
+	r->done_at = sqlite3_column_int64(st, 8);
+	return true;
+}
+
+static bool
+read_notify_delivery(sqlite3_stmt *st, void *rec)
+{
+	struct certa_notify_delivery_rec	*r = rec;
+	r->id = sqlite3_column_int64(st, 0);
+	r->notice_id = sqlite3_column_int64(st, 1);
+	r->attempt = sqlite3_column_int(st, 2);
+	r->time = sqlite3_column_int64(st, 3);
+	r->ok = sqlite3_column_int(st, 4) != 0;
+	r->code = sqlite3_column_int(st, 5);
+	r->next_attempt_at = sqlite3_column_int64(st, 7);
+	r->cert_id = sqlite3_column_int64(st, 8);
+	r->channel_id = sqlite3_column_int64(st, 9);
+	r->threshold_days = sqlite3_column_int(st, 10);
+	return col_text(st, 6, false, &r->error);
+}
+
+/* Step an INSERT ... RETURNING id; *id is the new row's id. */
+static certa_rc
+step_returning(struct certa_store *s, sqlite3_stmt *st, int64_t *id,
+    const char *what, struct certa_err *err)
+{
+	int		 src;
+	certa_rc	 rc = CERTA_OK;
+
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_ROW, src, "%s", what);
+	*id = sqlite3_column_int64(st, 0);
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_DONE, src, "%s", what);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_notify_channel_put(struct certa_store *s,
+    struct certa_notify_channel_rec *rec, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	if (rec->created_at == 0)
+		rec->created_at = certa_now();
+	CERTA_TRY(stmt_get(s, ST_NOTIFY_CHANNEL_PUT, &st, err));
+	bind_id(st, 1, rec->org_id, &src);
+	bind_text(st, 2, rec->kind, &src);
+	bind_text(st, 3, rec->target, &src);
+	bind_text(st, 4, rec->secret, &src);
+	bind_int(st, 5, rec->enabled ? 1 : 0, &src);
+	bind_int(st, 6, rec->created_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "add a %s channel", rec->kind);
+	CERTA_TRY(step_returning(s, st, &rec->id, "add a notification channel",
+	    err));
+out:
+	stmt_put(s, ST_NOTIFY_CHANNEL_PUT, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_notify_channel_delete(struct certa_store *s, int64_t id,
+    struct certa_err *err)
+{
+	int64_t		 n;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(run_id_text(s, ST_NOTIFY_CHANNEL_DELETE, id, NULL, &n,
+	    "remove a notification channel", err));
+	CERTA_CHECK(n == 1, CERTA_E_NOTFOUND, "no notification channel with "
+	    "id %lld", (long long)id);
+out:
+	return rc;
+}
+
+/*
+ * The notification walks share one shape: bind up to two integers (?1,
+ * ?2; a negative limit is "none"), read each row into a zeroed record
+ * with read(), hand it to each().
+ */
+typedef bool	(*notify_read_fn)(sqlite3_stmt *, void *rec);
+typedef certa_rc (*notify_each_fn)(const void *rec, void *arg);
+
+static certa_rc
+notify_walk(struct certa_store *s, enum stmt_id sid, int nbind, int64_t a,
+    int64_t b, void *rec, size_t recsz, notify_read_fn read,
+    notify_each_fn each, void *arg, const char *what, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	if (nbind >= 1)
+		bind_int(st, 1, a, &src);
+	if (nbind >= 2)
+		bind_int(st, 2, b, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "%s", what);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(rec, 0, recsz);
+		CERTA_CHECK(read(st, rec), CERTA_E_NOMEM, "%s: out of memory",
+		    what);
+		CERTA_TRY(each(rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "%s", what);
+out:
+	stmt_put(s, sid, st);
+	return rc;
+}
+
+/* The typed callbacks, called through the untyped walk. */
+struct notify_cb {
+	certa_store_notify_channel_fn	 channel;
+	certa_store_notify_org_fn	 org;
+	certa_store_notice_fn		 notice;
+	certa_store_notify_delivery_fn	 delivery;
+	void				*arg;
+};
+
+static certa_rc
+cb_channel(const void *r, void *arg)
+{
+	const struct notify_cb	*cb = arg;
+
+	return cb->channel(r, cb->arg);
+}
+
+static certa_rc
+cb_org(const void *r, void *arg)
+{
+	const struct notify_cb	*cb = arg;
+
+	return cb->org(r, cb->arg);
+}
+
+static certa_rc
+cb_notice(const void *r, void *arg)
+{
+	const struct notify_cb	*cb = arg;
+
+	return cb->notice(r, cb->arg);
+}
+
+static certa_rc
+cb_delivery(const void *r, void *arg)
+{
+	const struct notify_cb	*cb = arg;
+
+	return cb->delivery(r, cb->arg);
+}
+
+static int64_t
+sql_limit(size_t limit)
+{
+	return limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit;
+}
+
+static certa_rc
+sqlite_notify_channel_each(struct certa_store *s,
+    certa_store_notify_channel_fn fn, void *arg, struct certa_err *err)
+{
+	struct certa_notify_channel_rec	 rec;
+	struct notify_cb		 cb = { .channel = fn, .arg = arg };
+
+	return notify_walk(s, ST_NOTIFY_CHANNEL_EACH, 0, 0, 0, &rec,
+	    sizeof(rec), read_notify_channel, cb_channel, &cb, "list notification "
+	    "channels", err);
+}
+
+static certa_rc
+sqlite_notify_org_set(struct certa_store *s,
+    const struct certa_notify_org_rec *rec, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_NOTIFY_ORG_SET, &st, err));
+	bind_int(st, 1, rec->org_id, &src);
+	bind_text(st, 2, rec->thresholds, &src);
+	bind_int(st, 3, rec->enabled ? 1 : 0, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "set notification settings");
+	CERTA_TRY(step_done(s, st, "set notification settings", err));
+out:
+	stmt_put(s, ST_NOTIFY_ORG_SET, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_notify_org_each(struct certa_store *s, certa_store_notify_org_fn fn,
+    void *arg, struct certa_err *err)
+{
+	struct certa_notify_org_rec	 rec;
+	struct notify_cb		 cb = { .org = fn, .arg = arg };
+
+	return notify_walk(s, ST_NOTIFY_ORG_EACH, 0, 0, 0, &rec, sizeof(rec),
+	    read_notify_org, cb_org, &cb, "list notification settings", err);
+}
+
+static certa_rc
+sqlite_notify_cert_set(struct certa_store *s, int64_t cert_id, bool enabled,
+    struct certa_err *err)
+{
+	int64_t		 n;
+
+	return run_id_text(s, enabled ? ST_NOTIFY_CERT_ON : ST_NOTIFY_CERT_OFF,
+	    cert_id, NULL, &n, enabled ? "enable notifications of a "
+	    "certificate" : "disable notifications of a certificate", err);
+}
+
+static certa_rc
+sqlite_notify_cand_each(struct certa_store *s, int64_t now, int64_t until,
+    int64_t after_id, size_t limit, certa_store_notify_cand_fn fn, void *arg,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_NOTIFY_CAND, &st, err));
+	bind_int(st, 1, now, &src);
+	bind_int(st, 2, until, &src);
+	bind_int(st, 3, after_id, &src);
+	bind_int(st, 4, sql_limit(limit), &src);
+	SQL_CHECK(src == SQLITE_OK, src, "find expiring certificates");
+	while ((src = sqlite3_step(st)) == SQLITE_ROW)
+		CERTA_TRY(fn(sqlite3_column_int64(st, 0),
+		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 1),
+		    arg));
+	SQL_CHECK(src == SQLITE_DONE, src, "find expiring certificates");
+out:
+	stmt_put(s, ST_NOTIFY_CAND, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_notice_claim(struct certa_store *s, struct certa_notice_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	if (rec->created_at == 0)
+		rec->created_at = certa_now();
+	CERTA_TRY(stmt_get(s, ST_NOTICE_CLAIM, &st, err));
+	bind_int(st, 1, rec->cert_id, &src);
+	bind_int(st, 2, rec->threshold_days, &src);
+	bind_int(st, 3, rec->channel_id, &src);
+	bind_int(st, 4, rec->next_attempt_at, &src);
+	bind_int(st, 5, rec->created_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "claim a notice");
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_CONSTRAINT_UNIQUE, CERTA_E_CONFLICT,
+	    "certificate %lld: the %d-day notice on channel %lld is claimed "
+	    "already", (long long)rec->cert_id, rec->threshold_days,
+	    (long long)rec->channel_id);
+	SQL_CHECK(src == SQLITE_ROW, src, "claim a notice");
+	rec->id = sqlite3_column_int64(st, 0);
+	src = sqlite3_step(st);
+	SQL_CHECK(src == SQLITE_DONE, src, "claim a notice");
+	rec->status = CERTA_NOTICE_PENDING;
+	rec->attempts = 0;
+out:
+	stmt_put(s, ST_NOTICE_CLAIM, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_notice_due_each(struct certa_store *s, int64_t now, size_t limit,
+    certa_store_notice_fn fn, void *arg, struct certa_err *err)
+{
+	struct certa_notice_rec	 rec;
+	struct notify_cb	 cb = { .notice = fn, .arg = arg };
+
+	return notify_walk(s, ST_NOTICE_DUE, 2, now, sql_limit(limit), &rec,
+	    sizeof(rec), read_notice, cb_notice, &cb, "list due notices", err);
+}
+
+static certa_rc
+sqlite_notice_lease(struct certa_store *s, int64_t id, int64_t seen,
+    int64_t until, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_NOTICE_LEASE, &st, err));
+	bind_int(st, 1, id, &src);
+	bind_int(st, 2, seen, &src);
+	bind_int(st, 3, until, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "take notice %lld", (long long)id);
+	CERTA_TRY(step_done(s, st, "take a notice", err));
+	CERTA_CHECK(sqlite3_changes(s->db) == 1, CERTA_E_CONFLICT, "notice "
+	    "%lld was taken by another process", (long long)id);
+out:
+	stmt_put(s, ST_NOTICE_LEASE, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_notice_record(struct certa_store *s,
+    struct certa_notify_delivery_rec *d, enum certa_notice_status status,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	enum stmt_id	 sid = ST_NOTICE_UPDATE;
+	int		 src = SQLITE_OK;
+	bool		 own = false;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(own_begin(s, &own, err));
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	bind_int(st, 1, d->notice_id, &src);
+	bind_int(st, 2, (int64_t)status, &src);
+	bind_int(st, 3, d->attempt, &src);
+	bind_int(st, 4, d->next_attempt_at, &src);
+	bind_int(st, 5, status == CERTA_NOTICE_PENDING ? 0 : d->time, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "record a delivery");
+	CERTA_TRY(step_done(s, st, "record a delivery", err));
+	CERTA_CHECK(sqlite3_changes(s->db) == 1, CERTA_E_NOTFOUND, "no "
+	    "notice with id %lld", (long long)d->notice_id);
+	stmt_put(s, sid, st);
+	st = NULL;
+	sid = ST_NOTIFY_DELIVERY_PUT;
+	CERTA_TRY(stmt_get(s, sid, &st, err));
+	bind_int(st, 1, d->notice_id, &src);
+	bind_int(st, 2, d->attempt, &src);
+	bind_int(st, 3, d->time, &src);
+	bind_int(st, 4, d->ok ? 1 : 0, &src);
+	bind_int(st, 5, d->code, &src);
+	bind_text(st, 6, d->error, &src);
+	bind_int(st, 7, d->next_attempt_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "log a delivery");
+	CERTA_TRY(step_returning(s, st, &d->id, "log a delivery", err));
+out:
+	stmt_put(s, sid, st);
+	return own_end(s, own, rc, err);
+}
+
+static certa_rc
+sqlite_notify_delivery_each(struct certa_store *s, size_t limit,
+    certa_store_notify_delivery_fn fn, void *arg, struct certa_err *err)
+{
+	struct certa_notify_delivery_rec	 rec;
+	struct notify_cb			 cb = { .delivery = fn,
+						    .arg = arg };
+
+	return notify_walk(s, ST_NOTIFY_DELIVERY_EACH, 1, sql_limit(limit), 0,
+	    &rec, sizeof(rec), read_notify_delivery, cb_delivery, &cb, "list "
+	    "deliveries", err);
+}
+
 const struct certa_store_ops certa_store_sqlite_ops = {
 	.name = "sqlite",
 	.accepts = sqlite_accepts,
@@ -2566,4 +3255,22 @@ const struct certa_store_ops certa_store_sqlite_ops = {
 	.role_map_get = sqlite_role_map_get,
 	.role_map_delete = sqlite_role_map_delete,
 	.role_map_each = sqlite_role_map_each,
+	.notify_channel_put = sqlite_notify_channel_put,
+	.notify_channel_delete = sqlite_notify_channel_delete,
+	.notify_channel_each = sqlite_notify_channel_each,
+	.notify_org_set = sqlite_notify_org_set,
+	.notify_org_each = sqlite_notify_org_each,
+	.notify_cert_set = sqlite_notify_cert_set,
+	.notify_cand_each = sqlite_notify_cand_each,
+	.notice_claim = sqlite_notice_claim,
+	.notice_due_each = sqlite_notice_due_each,
+	.notice_lease = sqlite_notice_lease,
+	.notice_record = sqlite_notice_record,
+	.notify_delivery_each = sqlite_notify_delivery_each,
+	.request_put = sqlite_request_put,
+	.request_get = sqlite_request_get,
+	.request_each = sqlite_request_each,
+	.request_transition = sqlite_request_transition,
+	.org_set_approval = sqlite_org_set_approval,
+	.org_get_approval = sqlite_org_get_approval,
 };

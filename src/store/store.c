@@ -952,3 +952,269 @@ certa_store_role_map_each(struct certa_store *s, certa_store_role_map_fn fn,
 out:
 	return rc;
 }
+
+/* --- lifecycle requests ------------------------------------------------ */
+
+void
+certa_request_rec_clear(struct certa_request_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->kind);
+	free(r->state);
+	free(r->type);
+	free(r->csr);
+	free(r->keygen);
+	free(r->subject);
+	free(r->sans);
+	free(r->requested_by);
+	free(r->requested_role);
+	free(r->decided_by);
+	free(r->comment);
+	memset(r, 0, sizeof(*r));
+}
+
+certa_rc
+certa_store_request_put(struct certa_store *s, struct certa_request_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec->kind != NULL && rec->state != NULL &&
+	    rec->requested_by != NULL, CERTA_E_INVAL, "add request: no kind, "
+	    "state or requester");
+	CERTA_TRY(ops(s)->request_put(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_request_get(struct certa_store *s, int64_t id,
+    struct certa_request_rec *out, struct certa_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	return ops(s)->request_get(s, id, out, err);
+}
+
+certa_rc
+certa_store_request_each(struct certa_store *s,
+    const struct certa_request_filter *f, certa_store_request_fn fn,
+    void *arg, struct certa_err *err)
+{
+	struct certa_request_filter	 none;
+
+	if (f == NULL) {
+		memset(&none, 0, sizeof(none));
+		f = &none;
+	}
+	return ops(s)->request_each(s, f, fn, arg, err);
+}
+
+certa_rc
+certa_store_request_transition(struct certa_store *s, int64_t id,
+    const char *from, const char *to, const char *decided_by,
+    const char *comment, int64_t issued_cert_id, int64_t at,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(from != NULL && to != NULL, CERTA_E_INVAL, "request "
+	    "transition: no state");
+	CERTA_TRY(ops(s)->request_transition(s, id, from, to, decided_by,
+	    comment, issued_cert_id, at, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_org_set_approval(struct certa_store *s, int64_t org_id,
+    bool required, struct certa_err *err)
+{
+	return ops(s)->org_set_approval(s, org_id, required, err);
+}
+
+certa_rc
+certa_store_org_get_approval(struct certa_store *s, int64_t org_id,
+    bool *required, struct certa_err *err)
+{
+	*required = false;
+	return ops(s)->org_get_approval(s, org_id, required, err);
+}
+
+/* --- expiry notifications ---------------------------------------------- */
+
+static const char *const notify_kinds[] = { "webhook", "smtp", NULL };
+
+void
+certa_notify_channel_rec_clear(struct certa_notify_channel_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->kind);
+	free(r->target);
+	free_secret_str(r->secret);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+certa_notify_org_rec_clear(struct certa_notify_org_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->thresholds);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+certa_notify_delivery_rec_clear(struct certa_notify_delivery_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->error);
+	memset(r, 0, sizeof(*r));
+}
+
+certa_rc
+certa_store_notify_channel_put(struct certa_store *s,
+    struct certa_notify_channel_rec *rec, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->kind != NULL && rec->target != NULL,
+	    CERTA_E_INVAL, "add notification channel: no kind or target");
+	CERTA_CHECK(one_of(rec->kind, notify_kinds), CERTA_E_INVAL,
+	    "add notification channel: unknown kind '%.32s'", rec->kind);
+	CERTA_TRY(ops(s)->notify_channel_put(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notify_channel_delete(struct certa_store *s, int64_t id,
+    struct certa_err *err)
+{
+	return ops(s)->notify_channel_delete(s, id, err);
+}
+
+certa_rc
+certa_store_notify_channel_each(struct certa_store *s,
+    certa_store_notify_channel_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list notification channels: "
+	    "no callback");
+	CERTA_TRY(ops(s)->notify_channel_each(s, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notify_org_set(struct certa_store *s,
+    const struct certa_notify_org_rec *rec, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->org_id > 0, CERTA_E_INVAL,
+	    "set notification settings: no organisation");
+	CERTA_TRY(ops(s)->notify_org_set(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notify_org_each(struct certa_store *s,
+    certa_store_notify_org_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list notification settings: "
+	    "no callback");
+	CERTA_TRY(ops(s)->notify_org_each(s, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notify_cert_set(struct certa_store *s, int64_t cert_id,
+    bool enabled, struct certa_err *err)
+{
+	return ops(s)->notify_cert_set(s, cert_id, enabled, err);
+}
+
+certa_rc
+certa_store_notify_cand_each(struct certa_store *s, int64_t now,
+    int64_t until, int64_t after_id, size_t limit,
+    certa_store_notify_cand_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL && until >= now, CERTA_E_INVAL, "find "
+	    "expiring certificates: no callback or empty window");
+	CERTA_TRY(ops(s)->notify_cand_each(s, now, until, after_id, limit, fn,
+	    arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notice_claim(struct certa_store *s, struct certa_notice_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->cert_id > 0 && rec->channel_id > 0 &&
+	    rec->threshold_days > 0, CERTA_E_INVAL, "claim a notice: no "
+	    "certificate, channel or threshold");
+	CERTA_TRY(ops(s)->notice_claim(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notice_due_each(struct certa_store *s, int64_t now,
+    size_t limit, certa_store_notice_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list due notices: no "
+	    "callback");
+	CERTA_TRY(ops(s)->notice_due_each(s, now, limit, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notice_lease(struct certa_store *s, int64_t id, int64_t seen,
+    int64_t until, struct certa_err *err)
+{
+	return ops(s)->notice_lease(s, id, seen, until, err);
+}
+
+certa_rc
+certa_store_notice_record(struct certa_store *s,
+    struct certa_notify_delivery_rec *d, enum certa_notice_status status,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(d != NULL && d->notice_id > 0 && d->attempt > 0 &&
+	    (unsigned)status < CERTA_NOTICE_STATUS__COUNT, CERTA_E_INVAL,
+	    "record a delivery: no notice, attempt or status");
+	CERTA_TRY(ops(s)->notice_record(s, d, status, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notify_delivery_each(struct certa_store *s, size_t limit,
+    certa_store_notify_delivery_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list deliveries: no "
+	    "callback");
+	CERTA_TRY(ops(s)->notify_delivery_each(s, limit, fn, arg, err));
+out:
+	return rc;
+}

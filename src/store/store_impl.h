@@ -134,6 +134,57 @@ struct certa_store_ops {
 	certa_rc	(*role_map_each)(struct certa_store *,
 			    certa_store_role_map_fn, void *,
 			    struct certa_err *);
+	/* Lifecycle requests and approval policy. */
+	certa_rc	(*request_put)(struct certa_store *,
+			    struct certa_request_rec *, struct certa_err *);
+	certa_rc	(*request_get)(struct certa_store *, int64_t,
+			    struct certa_request_rec *, struct certa_err *);
+	certa_rc	(*request_each)(struct certa_store *,
+			    const struct certa_request_filter *,
+			    certa_store_request_fn, void *,
+			    struct certa_err *);
+	certa_rc	(*request_transition)(struct certa_store *, int64_t,
+			    const char *, const char *, const char *,
+			    const char *, int64_t, int64_t,
+			    struct certa_err *);
+	certa_rc	(*org_set_approval)(struct certa_store *, int64_t,
+			    bool, struct certa_err *);
+	certa_rc	(*org_get_approval)(struct certa_store *, int64_t,
+			    bool *, struct certa_err *);
+	/* Expiry notifications. */
+	certa_rc	(*notify_channel_put)(struct certa_store *,
+			    struct certa_notify_channel_rec *,
+			    struct certa_err *);
+	certa_rc	(*notify_channel_delete)(struct certa_store *,
+			    int64_t, struct certa_err *);
+	certa_rc	(*notify_channel_each)(struct certa_store *,
+			    certa_store_notify_channel_fn, void *,
+			    struct certa_err *);
+	certa_rc	(*notify_org_set)(struct certa_store *,
+			    const struct certa_notify_org_rec *,
+			    struct certa_err *);
+	certa_rc	(*notify_org_each)(struct certa_store *,
+			    certa_store_notify_org_fn, void *,
+			    struct certa_err *);
+	certa_rc	(*notify_cert_set)(struct certa_store *, int64_t,
+			    bool, struct certa_err *);
+	certa_rc	(*notify_cand_each)(struct certa_store *, int64_t,
+			    int64_t, int64_t, size_t,
+			    certa_store_notify_cand_fn, void *,
+			    struct certa_err *);
+	certa_rc	(*notice_claim)(struct certa_store *,
+			    struct certa_notice_rec *, struct certa_err *);
+	certa_rc	(*notice_due_each)(struct certa_store *, int64_t,
+			    size_t, certa_store_notice_fn, void *,
+			    struct certa_err *);
+	certa_rc	(*notice_lease)(struct certa_store *, int64_t,
+			    int64_t, int64_t, struct certa_err *);
+	certa_rc	(*notice_record)(struct certa_store *,
+			    struct certa_notify_delivery_rec *,
+			    enum certa_notice_status, struct certa_err *);
+	certa_rc	(*notify_delivery_each)(struct certa_store *, size_t,
+			    certa_store_notify_delivery_fn, void *,
+			    struct certa_err *);
 };
 
 /*

@@ -616,11 +616,14 @@ static certa_rc
 audit(struct certa_ctx *c, const char *action, const char *prefix,
     const char *name, const char *details, struct certa_err *err)
 {
-	char	obj[160];
+	char		 obj[160], *d = certa_ctx_details(c, details);
+	certa_rc	 rc;
 
 	snprintf(obj, sizeof(obj), "%s:%.128s", prefix, name);
-	return certa_audit_append(certa_ctx_store(c), certa_ctx_actor(c), action, obj, "ok",
-	    details, err);
+	rc = certa_audit_append(certa_ctx_store(c), certa_ctx_actor(c), action,
+	    obj, "ok", d != NULL ? d : details, err);
+	free(d);
+	return rc;
 }
 
 /* --- entries ---------------------------------------------------------- */

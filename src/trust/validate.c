@@ -52,6 +52,7 @@
 #include <certa/certa.h>
 #include <certa/limits.h>
 #include <certa/util.h>
+#include <certa/x509.h>
 
 #include "core/core.h"
 #include "trust/trust_impl.h"
@@ -2021,22 +2022,15 @@ out:
 	return rc;
 }
 
-certa_rc
-certa_trust_validate(const struct certa_snapshot *s, const uint8_t *leaf_der,
-    size_t leaf_len, const uint8_t *const *chain, const size_t *chain_len,
-    size_t nchain, const uint8_t *const *crls, const size_t *crl_len,
-    size_t ncrls, const struct certa_verify_policy *pol,
-    struct certa_trust_verdict *v, struct certa_err *err)
+/* The checks on arguments both entry points make. */
+static certa_rc
+validate_args(const struct certa_snapshot *s,
+    const struct certa_verify_policy *pol, struct certa_trust_verdict *v,
+    size_t nchain, const uint8_t *const *chain, const size_t *chain_len,
+    size_t ncrls, const uint8_t *const *crls, const size_t *crl_len,
+    struct certa_err *err)
 {
-	X509			*leaf = NULL, *x = NULL;
-	X509_CRL		*crl = NULL;
-	X509_STORE		*store = NULL, *sys = NULL;
-	STACK_OF(X509)		*untrusted = NULL; /* owns elements */
-	STACK_OF(X509)		*trusted = NULL;   /* owns elements */
-	STACK_OF(X509_CRL)	*crlsk = NULL;	   /* owns elements */
-	size_t			 i;
-	bool			 fast;
-	certa_rc		 rc = CERTA_OK;
+	certa_rc	 rc = CERTA_OK;
 
 	CERTA_CHECK(v != NULL && pol != NULL, CERTA_E_INVAL,
 	    "validate: no policy or no verdict");
@@ -2050,32 +2044,37 @@ certa_trust_validate(const struct certa_snapshot *s, const uint8_t *leaf_der,
 	CERTA_CHECK(ncrls <= GATHER_MAX_CRLS, CERTA_E_PARSE,
 	    "too many CRLs for one check");
 	CERTA_TRY(policy_check_names(pol, err));
-	CERTA_TRY(parse_cert(leaf_der, leaf_len, "peer certificate", &leaf,
-	    err));
+out:
+	return rc;
+}
+
+/*
+ * The checks proper, on parsed input: leaf (a reference the call takes),
+ * its DER, untrusted and crlsk (stacks the call takes, with their
+ * elements).  ncrls: how many CRLs the caller gave for this check.
+ */
+static certa_rc
+validate_parsed(const struct certa_snapshot *s, X509 *leaf,
+    const uint8_t *leaf_der, size_t leaf_len, STACK_OF(X509) *untrusted,
+    STACK_OF(X509_CRL) *crlsk, size_t ncrls,
+    const struct certa_verify_policy *pol, struct certa_trust_verdict *v,
+    struct certa_err *err)
+{
+	X509_STORE		*store = NULL, *sys = NULL;
+	STACK_OF(X509)		*trusted = NULL;   /* owns elements */
+	size_t			 i;
+	bool			 fast;
+	certa_rc		 rc = CERTA_OK;
+
 	certa_fingerprint(leaf_der, leaf_len, false, v->fingerprint);
-	if (nchain > GATHER_MAX) {
-		verdict_set(v, false, "chain_too_long", "the peer sent %zu "
-		    "certificates (at most %d)", nchain, GATHER_MAX);
+	if ((size_t)sk_X509_num(untrusted) > GATHER_MAX) {
+		verdict_set(v, false, "chain_too_long", "the peer sent %d "
+		    "certificates (at most %d)", sk_X509_num(untrusted),
+		    GATHER_MAX);
 		goto out;
 	}
-	CERTA_OSSL((untrusted = sk_X509_new_null()) != NULL &&
-	    (trusted = sk_X509_new_null()) != NULL &&
-	    (crlsk = sk_X509_CRL_new_null()) != NULL, CERTA_E_NOMEM,
+	CERTA_OSSL((trusted = sk_X509_new_null()) != NULL, CERTA_E_NOMEM,
 	    "allocate validation stacks");
-	for (i = 0; i < nchain; i++) {
-		CERTA_TRY(parse_cert(chain[i], chain_len[i], "chain "
-		    "certificate", &x, err));
-		CERTA_OSSL(sk_X509_push(untrusted, x), CERTA_E_NOMEM,
-		    "collect chain");
-		x = NULL;
-	}
-	for (i = 0; i < ncrls; i++) {
-		CERTA_TRY(parse_crl(crls[i], crl_len[i], &crl, err));
-		CERTA_OSSL(sk_X509_CRL_push(crlsk, crl), CERTA_E_NOMEM,
-		    "collect CRLs");
-		crl = NULL;
-	}
-
 	switch (pol->mode) {
 	case CERTA_MODE_ACCEPT_ANY:
 		CERTA_OSSL(sk_X509_insert(untrusted, leaf, 0), CERTA_E_NOMEM,
@@ -2136,13 +2135,106 @@ certa_trust_validate(const struct certa_snapshot *s, const uint8_t *leaf_der,
 out:
 	if (rc != CERTA_OK && v != NULL)
 		certa_trust_verdict_clear(v);
-	X509_free(x);
-	X509_CRL_free(crl);
 	X509_free(leaf);
 	sk_X509_pop_free(untrusted, X509_free);
 	sk_X509_pop_free(trusted, X509_free);
 	sk_X509_CRL_pop_free(crlsk, X509_CRL_free);
 	X509_STORE_free(store);
 	ERR_clear_error();
+	return rc;
+}
+
+certa_rc
+certa_trust_validate(const struct certa_snapshot *s, const uint8_t *leaf_der,
+    size_t leaf_len, const uint8_t *const *chain, const size_t *chain_len,
+    size_t nchain, const uint8_t *const *crls, const size_t *crl_len,
+    size_t ncrls, const struct certa_verify_policy *pol,
+    struct certa_trust_verdict *v, struct certa_err *err)
+{
+	X509			*leaf = NULL, *x = NULL;
+	X509_CRL		*crl = NULL;
+	STACK_OF(X509)		*untrusted = NULL; /* owns elements */
+	STACK_OF(X509_CRL)	*crlsk = NULL;	   /* owns elements */
+	size_t			 i;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(validate_args(s, pol, v, nchain, chain, chain_len, ncrls,
+	    crls, crl_len, err));
+	CERTA_TRY(parse_cert(leaf_der, leaf_len, "peer certificate", &leaf,
+	    err));
+	if (nchain > GATHER_MAX) {
+		certa_fingerprint(leaf_der, leaf_len, false, v->fingerprint);
+		verdict_set(v, false, "chain_too_long", "the peer sent %zu "
+		    "certificates (at most %d)", nchain, GATHER_MAX);
+		goto out;
+	}
+	CERTA_OSSL((untrusted = sk_X509_new_null()) != NULL &&
+	    (crlsk = sk_X509_CRL_new_null()) != NULL, CERTA_E_NOMEM,
+	    "allocate validation stacks");
+	for (i = 0; i < nchain; i++) {
+		CERTA_TRY(parse_cert(chain[i], chain_len[i], "chain "
+		    "certificate", &x, err));
+		CERTA_OSSL(sk_X509_push(untrusted, x), CERTA_E_NOMEM,
+		    "collect chain");
+		x = NULL;
+	}
+	for (i = 0; i < ncrls; i++) {
+		CERTA_TRY(parse_crl(crls[i], crl_len[i], &crl, err));
+		CERTA_OSSL(sk_X509_CRL_push(crlsk, crl), CERTA_E_NOMEM,
+		    "collect CRLs");
+		crl = NULL;
+	}
+	rc = validate_parsed(s, leaf, leaf_der, leaf_len, untrusted, crlsk,
+	    ncrls, pol, v, err);
+	leaf = NULL;
+	untrusted = NULL;
+	crlsk = NULL;
+out:
+	X509_free(x);
+	X509_CRL_free(crl);
+	X509_free(leaf);
+	sk_X509_pop_free(untrusted, X509_free);
+	sk_X509_CRL_pop_free(crlsk, X509_CRL_free);
+	ERR_clear_error();
+	return rc;
+}
+
+certa_rc
+certa_trust_validate_x509(const struct certa_snapshot *s, X509 *leaf,
+    STACK_OF(X509) *chain, const struct certa_verify_policy *pol,
+    struct certa_trust_verdict *v, struct certa_err *err)
+{
+	STACK_OF(X509)		*untrusted = NULL;
+	STACK_OF(X509_CRL)	*crlsk = NULL;
+	uint8_t			*der = NULL;
+	X509			*x;
+	int			 i, n;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(validate_args(s, pol, v, 0, NULL, NULL, 0, NULL, NULL,
+	    err));
+	CERTA_CHECK(leaf != NULL, CERTA_E_INVAL, "validate: no leaf");
+	/* The parsed certificate keeps its encoding: no re-encoding. */
+	CERTA_OSSL((n = i2d_X509(leaf, &der)) > 0, CERTA_E_PARSE,
+	    "peer certificate");
+	CERTA_OSSL((untrusted = sk_X509_new_null()) != NULL &&
+	    (crlsk = sk_X509_CRL_new_null()) != NULL, CERTA_E_NOMEM,
+	    "allocate validation stacks");
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+		x = sk_X509_value(chain, i);
+		if (X509_cmp(x, leaf) == 0)
+			continue;	/* TLS stacks may hold the leaf */
+		CERTA_OSSL(X509_up_ref(x) && sk_X509_push(untrusted, x),
+		    CERTA_E_NOMEM, "collect chain");
+	}
+	CERTA_OSSL(X509_up_ref(leaf), CERTA_E_INTERNAL, "leaf reference");
+	rc = validate_parsed(s, leaf, der, (size_t)n, untrusted, crlsk, 0,
+	    pol, v, err);
+	untrusted = NULL;
+	crlsk = NULL;
+out:
+	OPENSSL_free(der);
+	sk_X509_pop_free(untrusted, X509_free);
+	sk_X509_CRL_pop_free(crlsk, X509_CRL_free);
 	return rc;
 }

@@ -149,3 +149,51 @@ class ServeMixin:
         self.assertFalse(os.path.exists(self.path("port")))
         self.assertFalse(os.path.exists(self.path("apiport")))
         return err
+
+
+class GateMixin:
+    """Start and stop a real `certa gate`: self.gports (bound ports,
+    ingress first), self.gport (the first)."""
+    gate = None
+
+    def tearDown(self):
+        if self.gate is not None and self.gate.poll() is None:
+            self.gate.kill()
+            self.gate.wait()
+        super().tearDown()
+
+    def start_gate(self, *args):
+        portf = self.path("gate.port")
+        if os.path.exists(portf):
+            os.unlink(portf)
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("CERTA_") or k == "CERTA_BIN"}
+        self.glog = open(self.path("gate.log"), "wb")
+        self.gerr = open(self.path("gate.err"), "wb")
+        self.gate = subprocess.Popen(
+            [CERTA, "--dir", self.dir, "gate", "--port-file", portf] +
+            list(args), stdout=self.glog, stderr=self.gerr, env=env,
+            cwd=self.tmp)
+        t0 = time.time()
+        while time.time() - t0 < 20:
+            if os.path.exists(portf) and self.read("gate.port").strip():
+                self.gports = [int(x) for x in
+                               self.read("gate.port").split()]
+                self.gport = self.gports[0]
+                return
+            self.assertIsNone(self.gate.poll(), self.read("gate.err"))
+            time.sleep(0.05)
+        self.fail("gate did not start")
+
+    def stop_gate(self):
+        """SIGTERM, exit 0, no crash; the access log's lines."""
+        self.gate.send_signal(signal.SIGTERM)
+        self.assertEqual(self.gate.wait(timeout=15), 0,
+                         self.read("gate.err"))
+        self.glog.close()
+        self.gerr.close()
+        err = self.read("gate.err").decode()
+        for m in CRASH_MARKS:
+            self.assertNotIn(m, err)
+        return [json.loads(ln) for ln in
+                self.read("gate.log").decode().splitlines() if ln]

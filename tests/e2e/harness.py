@@ -146,3 +146,13 @@ class CertaTest(unittest.TestCase):
     def count(self, table):
         with self.db() as c:
             return c.execute("SELECT count(*) FROM %s" % table).fetchone()[0]
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nobody listens on (for a moment)."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

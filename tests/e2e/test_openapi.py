@@ -27,7 +27,8 @@ HTTP_METHODS = ("get", "post", "patch", "delete", "put", "head", "options",
 C_METHODS = {"GET": "get", "POST": "post", "PATCH": "patch", "DEL": "delete"}
 ALL_ROLES = ("admin", "approver", "operator", "auditor")
 C_ROLES = {"0": (), "R_ANY": ALL_ROLES, "R_ADM": ("admin",),
-           "R_OPS": ("admin", "operator"), "R_AUD": ("admin", "auditor")}
+           "R_OPS": ("admin", "operator"), "R_AUD": ("admin", "auditor"),
+           "R_APR": ("admin", "approver")}
 PROBLEM_REF = "#/components/schemas/Problem"
 # Path parameters that name nothing (a certificate ref must look like an
 # id or a hex serial, see test_cert_ref_not_found).
@@ -366,6 +367,8 @@ class OpenApiLiveTest(ServeMixin, CheckedTest):
         self.ossl_ok("req", "-in", csr2, "-outform", "DER", "-out",
                      self.path("walk2.der"))
         csr2_der = self.read("walk2.der")
+        csr3 = self.read(os.path.basename(self.make_csr(
+            "walk3", "/CN=walk signer"))).decode()
         ca_key, ca_pem = self.self_signed("walkca", "Walk CA")
         _, other_pem = self.self_signed("other", "Other Peer")
         _, third_pem = self.self_signed("third", "Third Peer")
@@ -416,6 +419,17 @@ class OpenApiLiveTest(ServeMixin, CheckedTest):
         def in_list(lst):
             def f(state, body):
                 self.assertEqual(body["list"], lst)
+            return f
+
+        def keep_request(name):
+            def f(state, body):
+                state[name] = body["request"]["id"]
+                self.assertEqual(body["request"]["state"], "pending")
+            return f
+
+        def state_is(want):
+            def f(state, body):
+                self.assertEqual(body["state"], want)
             return f
 
         def jwks(state, body):
@@ -505,6 +519,38 @@ class OpenApiLiveTest(ServeMixin, CheckedTest):
                 "params": {"alias": "walk-ca"}, "query": {"format": "der"},
                 "check": is_der}),
             ("get", "/api/v1/audit", lambda s: {"query": {"limit": 5}}),
+            # Lifecycle: renew (the 30-day certificate is in its window),
+            # reissue with a grace, approve its pending revocation (as
+            # another caller: dual control), revocation requests.
+            ("post", C + "/{cert}/renew", lambda s: {
+                "params": {"cert": s["cert"]},
+                "body": js({"same_key": True}), "ctype": J,
+                "check": keep("renewed")}),
+            ("post", C + "/{cert}/reissue", lambda s: {
+                "params": {"cert": s["cert2"]},
+                "body": js({"csr": csr3, "grace_seconds": 3600}),
+                "ctype": J, "check": keep_request("superseding")}),
+            ("get", "/api/v1/requests", lambda s: {
+                "query": {"state": "pending", "limit": 10}}),
+            ("get", "/api/v1/requests/{id}", lambda s: {
+                "params": {"id": s["superseding"]}}),
+            ("post", "/api/v1/requests/{id}/approve", lambda s: {
+                "params": {"id": s["superseding"]}, "as": "approver",
+                "check": state_is("revoked")}),
+            ("post", C + "/{cert}/revocation-requests", lambda s: {
+                "params": {"cert": s["renewed"]},
+                "body": js({"reason": "keyCompromise"}), "ctype": J,
+                "check": keep("rr")}),
+            ("post", "/api/v1/requests/{id}/reject", lambda s: {
+                "params": {"id": s["rr"]}, "as": "approver",
+                "body": js({"comment": "not compromised"}), "ctype": J,
+                "check": state_is("rejected")}),
+            ("post", C + "/{cert}/revocation-requests", lambda s: {
+                "params": {"cert": s["renewed"]},
+                "body": js({"reason": "superseded"}), "ctype": J,
+                "check": keep("rr2")}),
+            ("post", "/api/v1/requests/{id}/cancel", lambda s: {
+                "params": {"id": s["rr2"]}, "check": state_is("cancelled")}),
             ("patch", O + "/{org}", lambda s: {
                 "params": {"org": s["org"]},
                 "body": js({"name": "walk-org-2"}), "ctype": J}),
@@ -541,7 +587,8 @@ class OpenApiLiveTest(ServeMixin, CheckedTest):
         for meth, path, make in plan:
             kw = make(state)
             url = self.path_of(path, kw.get("params", {}))
-            st, hdrs, data = self.call(meth, url, self.tokens["admin"],
+            st, hdrs, data = self.call(meth, url,
+                                       self.tokens[kw.get("as", "admin")],
                                        body=kw.get("body"),
                                        ctype=kw.get("ctype"),
                                        query=kw.get("query"),

@@ -218,9 +218,12 @@ class ServeTest(ServeMixin, CheckedTest):
         self.stop()
 
     def test_sighup_reload(self):
-        self.start()
+        acc = self.path("acc.log")
+        self.start("--access-log", acc)
         st, h1, crl1 = self.request("GET", "/crl/issuing.crl")
         self.assertEqual(st, 200)
+        time.sleep(0.4)		# flushed by the tick
+        os.rename(acc, acc + ".1")	# logrotate, then SIGHUP
         self.proc.send_signal(signal.SIGHUP)
         deadline = time.time() + 5
         while True:
@@ -240,6 +243,13 @@ class ServeTest(ServeMixin, CheckedTest):
         r = self.ocsp(self.leaf)
         self.assertIn("Cert Status: good", r.text)
         self.assertIn("SIGHUP", self.stop())
+        # Lines after the reopen went to the new file, none were lost.
+        with open(acc + ".1") as f:
+            old = f.read()
+        with open(acc) as f:
+            new = f.read()
+        self.assertIn('"path":"/crl/issuing.crl"', old)
+        self.assertIn('"path":"/ocsp"', new)
 
     def test_connection_cap(self):
         self.start("--max-conns-per-addr", "4")

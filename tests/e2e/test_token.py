@@ -180,10 +180,13 @@ class OrgAppUpdateDeleteTest(CheckedTest):
                 self.ok("audit", "list", "--json").text.splitlines()]
         upd = {r["action"]: json.loads(r["details"]) for r in recs
                if r["action"].endswith(".update")}
+        # Audit details carry the actor's role (the CLI acts as admin).
         self.assertEqual(upd, {"org.update": {"old_name": "acme",
-                                              "name": "acme2"},
+                                              "name": "acme2",
+                                              "role": "admin"},
                                "app.update": {"old_name": "pay",
-                                              "name": "payments"}})
+                                              "name": "payments",
+                                              "role": "admin"}})
 
     def test_delete_refused_with_a_valid_certificate(self):
         crt = self.issue(self.app, "transport", self.make_csr("c", "/CN=c"))

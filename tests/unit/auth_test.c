@@ -38,33 +38,9 @@ static struct certa_ctx	*ctx;
 static int
 group_setup(void **state)
 {
-	struct certa_init_opts	 o;
-	struct certa_err	 err;
-	char			*created = NULL;
-	FILE			*f;
-
 	(void)state;
-	certa_lib_init();
-	certa_err_clear(&err);
-	snprintf(base, sizeof(base), "/tmp/certa-auth-test-XXXXXX");
-	if (mkdtemp(base) == NULL)
+	if (test_data_dir("auth", PASS, base, passfile, dir, &ctx) != 0)
 		return -1;
-	snprintf(passfile, sizeof(passfile), "%s/pass", base);
-	snprintf(dir, sizeof(dir), "%s/data", base);
-	if ((f = fopen(passfile, "w")) == NULL)
-		return -1;
-	fputs(PASS "\n", f);
-	fclose(f);
-	memset(&o, 0, sizeof(o));
-	o.dir = dir;
-	o.passphrase_file = passfile;
-	o.actor = "test:init";
-	if (certa_init(&o, &created, &err) != CERTA_OK ||
-	    certa_open(dir, passfile, &ctx, &err) != CERTA_OK) {
-		fprintf(stderr, "set up %s: %s\n", dir, err.msg);
-		return -1;
-	}
-	free(created);
 	certa_ctx_set_actor(ctx, "test:alice");
 	return 0;
 }

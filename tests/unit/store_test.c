@@ -1835,6 +1835,121 @@ test_role_map(void **state)
 	assert_int_equal(seen.n, 0);
 }
 
+/* Lifecycle requests: put/get round trip, atomic transitions, filters. */
+static certa_rc
+count_req(const struct certa_request_rec *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return CERTA_OK;
+}
+
+static void
+test_request(void **state)
+{
+	struct certa_store		*s = *state;
+	struct certa_request_rec	 r, got;
+	struct certa_request_filter	 f;
+	int64_t				 org = mk_org(s, nm("req-org"));
+	int64_t				 app = mk_app(s, org, "app");
+	bool				 req = true;
+	int				 n;
+
+	memset(&r, 0, sizeof(r));
+	memset(&got, 0, sizeof(got));
+	r.kind = (char *)(uintptr_t)"issue";
+	r.state = (char *)(uintptr_t)"pending";
+	r.app_id = app;
+	r.type = (char *)(uintptr_t)"transport";
+	r.csr = (uint8_t *)(uintptr_t)fake_der;
+	r.csr_len = sizeof(fake_der);
+	r.sans = (char *)(uintptr_t)"DNS:a, DNS:b";
+	r.validity = 86400;
+	r.reason = CERTA_REASON_NONE;
+	r.requested_by = (char *)(uintptr_t)"test:bob";
+	r.requested_role = (char *)(uintptr_t)"operator";
+	r.grace = -1;
+	OK(certa_store_request_put(s, &r, &E));
+	assert_true(r.id > 0);
+	assert_true(r.created_at > 0);
+	OK(certa_store_request_get(s, r.id, &got, &E));
+	assert_string_equal(got.kind, "issue");
+	assert_string_equal(got.state, "pending");
+	assert_int_equal(got.app_id, app);
+	assert_int_equal(got.csr_len, sizeof(fake_der));
+	assert_memory_equal(got.csr, fake_der, sizeof(fake_der));
+	assert_string_equal(got.sans, "DNS:a, DNS:b");
+	assert_int_equal(got.validity, 86400);
+	assert_int_equal(got.reason, CERTA_REASON_NONE);
+	assert_string_equal(got.requested_by, "test:bob");
+	assert_string_equal(got.requested_role, "operator");
+	assert_null(got.decided_by);
+	assert_int_equal(got.grace, -1);
+	certa_request_rec_clear(&got);
+
+	/* Transitions are atomic: only from the state named. */
+	OK(certa_store_request_transition(s, r.id, "pending", "approved",
+	    "test:carol", NULL, 0, now, &E));
+	RC(certa_store_request_transition(s, r.id, "pending", "approved",
+	    "test:carol", NULL, 0, now, &E), CERTA_E_CONFLICT);
+	assert_non_null(strstr(E.msg, "is approved"));
+	RC(certa_store_request_transition(s, INT64_MAX - 1, "pending",
+	    "approved", "x", NULL, 0, now, &E), CERTA_E_NOTFOUND);
+	RC(certa_store_request_transition(s, r.id, "approved", "bogus", "x",
+	    NULL, 0, now, &E), CERTA_E_INVAL);
+	OK(certa_store_request_transition(s, r.id, "approved", "failed",
+	    NULL, "why", 0, now + 1, &E));
+	OK(certa_store_request_get(s, r.id, &got, &E));
+	assert_string_equal(got.state, "failed");
+	assert_string_equal(got.decided_by, "test:carol");	/* kept */
+	assert_string_equal(got.comment, "why");
+	assert_int_equal(got.decided_at, now + 1);
+	certa_request_rec_clear(&got);
+
+	/* A bad kind; an unknown application. */
+	r.kind = (char *)(uintptr_t)"bogus";
+	RC(certa_store_request_put(s, &r, &E), CERTA_E_INVAL);
+	r.kind = (char *)(uintptr_t)"revoke";
+	r.app_id = INT64_MAX - 1;
+	RC(certa_store_request_put(s, &r, &E), CERTA_E_NOTFOUND);
+
+	/* Filters: state, and "due" (pending with grace_until passed). */
+	r.app_id = app;
+	r.grace_until = now + 100;
+	OK(certa_store_request_put(s, &r, &E));
+	memset(&f, 0, sizeof(f));
+	f.kind = "revoke";
+	f.due_before = now + 99;
+	n = 0;
+	OK(certa_store_request_each(s, &f, count_req, &n, &E));
+	assert_int_equal(n, 0);
+	f.due_before = now + 100;
+	OK(certa_store_request_each(s, &f, count_req, &n, &E));
+	assert_int_equal(n, 1);
+	memset(&f, 0, sizeof(f));
+	f.state = "failed";
+	f.after_id = r.id - 2;
+	n = 0;
+	OK(certa_store_request_each(s, &f, count_req, &n, &E));
+	assert_true(n >= 1);
+
+	/* Approval policy of an organisation. */
+	OK(certa_store_org_get_approval(s, org, &req, &E));
+	assert_false(req);
+	OK(certa_store_org_set_approval(s, org, true, &E));
+	OK(certa_store_org_get_approval(s, org, &req, &E));
+	assert_true(req);
+	RC(certa_store_org_set_approval(s, INT64_MAX - 1, true, &E),
+	    CERTA_E_NOTFOUND);
+	RC(certa_store_org_get_approval(s, INT64_MAX - 1, &req, &E),
+	    CERTA_E_NOTFOUND);
+	/* Deleting the application keeps the request, unlinked. */
+	OK(certa_store_app_delete(s, app, &E));
+	OK(certa_store_request_get(s, r.id, &got, &E));
+	assert_int_equal(got.app_id, 0);
+	certa_request_rec_clear(&got);
+}
+
 static void
 sqlite_path(char *out, size_t len, const char *name)
 {
@@ -2031,6 +2146,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_org_app_rename_delete,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_role_map, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust, setup, teardown),

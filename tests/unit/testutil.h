@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -151,5 +152,46 @@ rm_rf(const char *path)
 		unlink(path);
 	}
 }
+
+#ifdef CERTA_CERTA_H
+/*
+ * A data directory for a group of tests: a mkdtemp directory
+ * /tmp/certa-NAME-test-XXXXXX (base) holding a passphrase file
+ * (passfile) and an initialised data directory (dir), opened as *ctx.
+ * 0, or -1 after printing why.  Include <certa/certa.h> first.
+ */
+static int __attribute__((unused))
+test_data_dir(const char *name, const char *pass, char base[64],
+    char passfile[128], char dir[128], struct certa_ctx **ctx)
+{
+	struct certa_init_opts	 o;
+	struct certa_err	 err;
+	char			*created = NULL;
+	FILE			*f;
+
+	certa_lib_init();
+	certa_err_clear(&err);
+	snprintf(base, 64, "/tmp/certa-%.16s-test-XXXXXX", name);
+	if (mkdtemp(base) == NULL)
+		return -1;
+	snprintf(passfile, 128, "%s/pass", base);
+	snprintf(dir, 128, "%s/data", base);
+	if ((f = fopen(passfile, "w")) == NULL)
+		return -1;
+	fprintf(f, "%s\n", pass);
+	fclose(f);
+	memset(&o, 0, sizeof(o));
+	o.dir = dir;
+	o.passphrase_file = passfile;
+	o.actor = "test:init";
+	if (certa_init(&o, &created, &err) != CERTA_OK ||
+	    certa_open(dir, passfile, ctx, &err) != CERTA_OK) {
+		fprintf(stderr, "set up %s: %s\n", dir, err.msg);
+		return -1;
+	}
+	free(created);
+	return 0;
+}
+#endif
 
 #endif

@@ -25,6 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include <certa/trust.h>
+#include <certa/x509.h>
 #include <certa/util.h>
 
 static struct certa_err	E;
@@ -274,6 +275,23 @@ check(const struct certa_snapshot *s, X509 *leaf, X509 **chain,
 	assert_int_equal(strlen(v.fingerprint), 64);
 	valid = v.valid;
 	assert_int_equal(valid, strcmp(v.reason, "ok") == 0);
+	if (nr == 0) {
+		/* The parsed-certificate entry point gives the same verdict
+		 * (the chain as a TLS stack: the leaf included). */
+		struct certa_trust_verdict	 v2;
+		STACK_OF(X509)			*sk = sk_X509_new_null();
+
+		assert_non_null(sk);
+		assert_true(sk_X509_push(sk, leaf) > 0);
+		for (i = 0; i < nc; i++)
+			assert_true(sk_X509_push(sk, chain[i]) > 0);
+		OK(certa_trust_validate_x509(s, leaf, sk, p, &v2, &E));
+		assert_int_equal(v2.valid, v.valid);
+		assert_string_equal(v2.reason, v.reason);
+		assert_string_equal(v2.fingerprint, v.fingerprint);
+		certa_trust_verdict_clear(&v2);
+		sk_X509_free(sk);
+	}
 	certa_trust_verdict_clear(&v);
 	der_free(&l);
 	for (i = 0; i < nc; i++)

@@ -38,6 +38,8 @@ struct certa_serve_opts {
 					 * 512 */
 	int64_t		 ocsp_validity;	/* s; 3600 */
 	int64_t		 crl_validity;	/* s; 86400 */
+	int64_t		 notify_interval; /* $CERTA_NOTIFY_INTERVAL (s); 60;
+					 * 0 (config/env): no notifications */
 	bool		 check_config;	/* print the effective settings as
 					 * JSON on stdout and return */
 };
