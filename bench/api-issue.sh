@@ -39,13 +39,10 @@ certa=${1:-$root/build/certa}
 secs=${API_BENCH_SECONDS:-8}
 concs=${API_BENCH_CONCS:-1 8 32}
 
-die() {
-	echo "api-issue.sh: $*" >&2
-	exit 1
-}
-say() {
-	echo "api-issue.sh: $*" >&2
-}
+
+BENCH=api-issue.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 case $certa in /*) ;; *) certa=$(pwd)/$certa ;; esac
 [ -x "$certa" ] || die "$certa missing: build first (cmake --build build)"
@@ -57,16 +54,8 @@ command -v cfssl >/dev/null 2>&1 || missing="$missing golang-cfssl"
 for t in openssl curl python3; do
 	command -v $t >/dev/null 2>&1 || die "$t missing (scripts/deps.sh)"
 done
-if [ -n "$missing" ]; then
-	say "installing$missing"
-	SUDO=""
-	[ "$(id -u)" -eq 0 ] || SUDO=sudo
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -qq >/dev/null
-	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -qq --no-install-recommends $missing \
-	    >/dev/null 2>&1 || die "apt-get install$missing failed"
-fi
+# shellcheck disable=SC2086
+bench_install $missing
 
 # -- work dir, processes, cleanup -------------------------------------
 work=$(mktemp -d /tmp/certa-bench-api-issue.XXXXXX)
@@ -89,30 +78,7 @@ cd "$work"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "work dir $work, load average $load_before, $(nproc) cores"
 
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-wait_port() {	# PORT: until something accepts on 127.0.0.1:PORT
-	python3 - "$1" <<'PY' || die "nothing listens on port $1"
-import socket, sys, time
-end = time.time() + 10
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
 # CPU seconds (user + system) used so far by process PID.
-cpu_s() {
-	awk -v hz="$(getconf CLK_TCK)" '{
-		sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
-}
 C() {
 	"$certa" --dir "$work/data" "$@"
 }

@@ -73,13 +73,10 @@ ngw=${GATE_BENCH_NGINX_WORKERS:-1}
 nent=${GATE_BENCH_ENTRIES:-100000}
 perfdir=${GATE_BENCH_PERF:-}
 
-die() {
-	echo "gate.sh: $*" >&2
-	exit 1
-}
-say() {
-	echo "gate.sh: $*" >&2
-}
+
+BENCH=gate.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 case $certa in /*) ;; *) certa=$(pwd)/$certa ;; esac
 [ -x "$certa" ] || die "$certa missing: build first (cmake --build build)"
@@ -99,19 +96,8 @@ done
 if [ -n "$perfdir" ] && ! command -v perf >/dev/null 2>&1; then
 	die "GATE_BENCH_PERF set but perf is missing (linux-perf)"
 fi
-if [ -n "$missing" ]; then
-	say "installing$missing"
-	SUDO=""
-	[ "$(id -u)" -eq 0 ] || SUDO=sudo
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -qq >/dev/null
-	# nginx-light is gone from newer Debian/Ubuntu: fall back to nginx.
-	# shellcheck disable=SC2086,SC2046
-	$SUDO apt-get install -y -qq --no-install-recommends $missing \
-	    >/dev/null 2>&1 ||
-		$SUDO apt-get install -y -qq --no-install-recommends \
-		    $(echo "$missing" | sed 's/nginx-light/nginx/') >/dev/null
-fi
+# shellcheck disable=SC2086
+bench_install $missing
 NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 ngxver=$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')
 
@@ -147,35 +133,7 @@ if [ ! -x "$gload" ]; then
 	gload=$work/gate_load
 fi
 
-now() {
-	date +%s.%N
-}
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-wait_port() {	# PORT: until something accepts on 127.0.0.1:PORT
-	python3 - "$1" <<'PY' || die "nothing listens on port $1"
-import socket, sys, time
-end = time.time() + 20
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
 # CPU seconds (user + system) used so far by the processes PID...
-cpu_s() {
-	for p in "$@"; do
-		cat "/proc/$p/stat"
-	done | awk -v hz="$(getconf CLK_TCK)" '{
-		sub(/^.*\) /, ""); t += $12 + $13 } END { print t / hz }'
-}
 # The worker processes of an nginx master.
 ngx_workers() {
 	awk -v pp="$1" '{ l = $0; sub(/^.*\) /, "", l); split(l, f, " ");

@@ -53,13 +53,10 @@ conns=${OCSP_BENCH_CONNS:-64}
 abc=${OCSP_BENCH_AB_CONC:-8}
 ngw=${OCSP_BENCH_NGINX_WORKERS:-1}
 
-die() {
-	echo "ocsp.sh: $*" >&2
-	exit 1
-}
-say() {
-	echo "ocsp.sh: $*" >&2
-}
+
+BENCH=ocsp.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 case $certa in /*) ;; *) certa=$(pwd)/$certa ;; esac
 [ -x "$certa" ] || die "$certa missing: build first (cmake --build build)"
@@ -73,19 +70,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
 for t in openssl curl python3; do
 	command -v $t >/dev/null 2>&1 || die "$t missing (scripts/deps.sh)"
 done
-if [ -n "$missing" ]; then
-	say "installing$missing"
-	SUDO=""
-	[ "$(id -u)" -eq 0 ] || SUDO=sudo
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -qq >/dev/null
-	# nginx-light is gone from newer Debian/Ubuntu: fall back to nginx.
-	# shellcheck disable=SC2086,SC2046
-	$SUDO apt-get install -y -qq --no-install-recommends $missing \
-	    >/dev/null 2>&1 ||
-		$SUDO apt-get install -y -qq --no-install-recommends \
-		    $(echo "$missing" | sed 's/nginx-light/nginx/') >/dev/null
-fi
+# shellcheck disable=SC2086
+bench_install $missing
 NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 
 # -- work dir, processes, cleanup -------------------------------------
@@ -108,34 +94,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 cd "$work"
 
-now() {
-	date +%s.%N
-}
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(socket.AF_INET6)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-s.bind(("::", 0))
-print(s.getsockname()[1])'
-}
-wait_port() {	# PORT: until something accepts on 127.0.0.1:PORT
-	python3 - "$1" <<'PY' || die "nothing listens on port $1"
-import socket, sys, time
-end = time.time() + 10
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
 # CPU seconds (user + system) used so far by process PID.
-cpu_s() {
-	awk -v hz="$(getconf CLK_TCK)" '{
-		sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
-}
 C() {
 	"$certa" --dir "$work/data" "$@"
 }

@@ -258,6 +258,21 @@ cli_json_print(json_t *v)
 
 
 int
+cli_num(const char *s, long lo, long hi, long *out)
+{
+	char	*end;
+	long	 v;
+
+	if (s == NULL)
+		return 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
 cli_duration(const char *s, int64_t *out)
 {
 	struct certa_err	 err;

@@ -91,6 +91,9 @@ void		 cli_json_print(json_t *v);
 /* Durations and times; print the error.  (JSON views of records:
  * <certa/json.h>.) */
 int		 cli_duration(const char *s, int64_t *out);
+/* A decimal number in lo..hi into *out (unchanged when s is NULL): 0, or
+ * -1 when s is not one (the caller prints its usage). */
+int		 cli_num(const char *s, long lo, long hi, long *out);
 
 int	cmd_init(int argc, char **argv);
 int	cmd_org(int argc, char **argv);

@@ -19,21 +19,6 @@
 	"[--client-cert app:ORG/APP/TYPE|p12:FILE:PASSFILE|none]\n" \
 	"        [--ca-file F] [--zero-trust]]"
 
-static int
-num(const char *s, long lo, long hi, long *out)
-{
-	char	*end;
-	long	 v;
-
-	if (s == NULL)
-		return 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int
 cmd_gate(int argc, char **argv)
 {
@@ -60,9 +45,9 @@ cmd_gate(int argc, char **argv)
 	if (a.npos != 0)
 		return cli_usage(GATE_USAGE, "unexpected argument '%s'",
 		    a.pos[0]);
-	if (num(cli_opt(&a, "handshake-timeout"), 1, 3600, &hs) != 0 ||
-	    num(cli_opt(&a, "idle-timeout"), 1, 86400, &idle) != 0 ||
-	    num(cli_opt(&a, "max-conns"), 1, 1000000, &mc) != 0)
+	if (cli_num(cli_opt(&a, "handshake-timeout"), 1, 3600, &hs) != 0 ||
+	    cli_num(cli_opt(&a, "idle-timeout"), 1, 86400, &idle) != 0 ||
+	    cli_num(cli_opt(&a, "max-conns"), 1, 1000000, &mc) != 0)
 		return cli_usage(GATE_USAGE, "--handshake-timeout, "
 		    "--idle-timeout (seconds) and --max-conns take positive "
 		    "numbers");

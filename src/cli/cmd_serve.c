@@ -17,21 +17,6 @@
 	"[--max-conns N] [--max-conns-per-addr N]\n" \
 	"       [--check-config]"
 
-static int
-num(const char *s, long lo, long hi, long *out)
-{
-	char	*end;
-	long	 v;
-
-	if (s == NULL)
-		return 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int
 cmd_serve(int argc, char **argv)
 {
@@ -56,9 +41,9 @@ cmd_serve(int argc, char **argv)
 	if (a.npos != 0)
 		return cli_usage(SERVE_USAGE, "unexpected argument '%s'",
 		    a.pos[0]);
-	if (num(cli_opt(&a, "request-timeout"), 1, 3600, &t) != 0 ||
-	    num(cli_opt(&a, "max-conns"), 1, 1000000, &mc) != 0 ||
-	    num(cli_opt(&a, "max-conns-per-addr"), 1, 1000000, &mca) != 0)
+	if (cli_num(cli_opt(&a, "request-timeout"), 1, 3600, &t) != 0 ||
+	    cli_num(cli_opt(&a, "max-conns"), 1, 1000000, &mc) != 0 ||
+	    cli_num(cli_opt(&a, "max-conns-per-addr"), 1, 1000000, &mca) != 0)
 		return cli_usage(SERVE_USAGE, "--request-timeout (seconds), "
 		    "--max-conns and --max-conns-per-addr take positive "
 		    "numbers");
