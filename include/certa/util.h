@@ -59,5 +59,7 @@ CERTA_MUST_USE certa_rc certa_passphrase_read(const char *path, char **out,
 
 /* PEM armour of der under label ("CERTIFICATE"); malloc'ed or NULL. */
 char	*certa_pem_encode(const char *label, const uint8_t *der, size_t len);
+/* RFC 4648 §4 base64 with padding, one line; malloc'ed (NULL: no memory). */
+char	*certa_base64(const uint8_t *data, size_t len);
 
 #endif

@@ -230,14 +230,9 @@ b64url(const uint8_t *in, size_t len)
 static json_t *
 b64std(const uint8_t *in, size_t len)
 {
-	unsigned char	*s;
-	json_t		*o;
-	int		 n;
+	char	*s = certa_base64(in, len);
+	json_t	*o = s != NULL ? json_string(s) : NULL;
 
-	if (len > INT32_MAX / 2 || (s = malloc(len / 3 * 4 + 8)) == NULL)
-		return NULL;
-	n = EVP_EncodeBlock(s, in, (int)len);
-	o = n >= 0 ? json_stringn((const char *)s, (size_t)n) : NULL;
 	free(s);
 	return o;
 }

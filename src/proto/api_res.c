@@ -110,53 +110,74 @@ api_org_create(struct api_call *c)
 	json_decref(b);
 }
 
+/*
+ * One page of a list: store iterators add items (in id order) until the
+ * page is full; the row that does not fit says there is a next page, and
+ * "next" is the last id on this one.
+ */
 struct list_st {
-	json_t		*items;
+	struct certa_api *api;
+	json_t		*items;		/* owns */
 	size_t		 limit;
-	int64_t		 after, next;
+	int64_t		 after, last;
+	bool		 more;
 	const char	*name;		/* filter: prefix */
 };
+
+/* Add item (taken) of row id; AGAIN stops the walk once the page is full. */
+static certa_rc
+list_add(struct list_st *l, json_t *item, int64_t id)
+{
+	if (json_array_size(l->items) == l->limit) {
+		json_decref(item);
+		l->more = true;
+		return CERTA_E_AGAIN;
+	}
+	json_array_append_new(l->items, item);
+	l->last = id;
+	return CERTA_OK;
+}
+
+/* Start a page: ?limit, ?after; false after replying 400. */
+static bool
+list_start(struct api_call *c, struct list_st *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->api = c->api;
+	if (!api_page(c, &l->limit, &l->after))
+		return false;
+	l->items = json_array();
+	return true;
+}
+
+/* The page (200), or the walk's error; takes l->items. */
+static void
+list_done(struct api_call *c, struct list_st *l, certa_rc rc,
+    const struct certa_err *err)
+{
+	if (rc != CERTA_OK && !(rc == CERTA_E_AGAIN && l->more)) {
+		json_decref(l->items);
+		api_fail(c, rc, err);
+		return;
+	}
+	api_json(c, 200, page(l->items, l->more ? l->last : 0));
+}
+
+static bool
+name_skip(const struct list_st *l, int64_t id, const char *name)
+{
+	return id <= l->after || (l->name != NULL &&
+	    strncmp(name, l->name, strlen(l->name)) != 0);
+}
 
 static certa_rc
 org_one(const struct certa_org_rec *r, void *arg)
 {
 	struct list_st	*l = arg;
 
-	if (r->id <= l->after || (l->name != NULL &&
-	    strncmp(r->name, l->name, strlen(l->name)) != 0))
+	if (name_skip(l, r->id, r->name))
 		return CERTA_OK;
-	if (json_array_size(l->items) == l->limit) {
-		l->next = 1;
-		return CERTA_E_AGAIN;	/* stop: one more exists */
-	}
-	json_array_append_new(l->items, certa_json_org(r));
-	return CERTA_OK;
-}
-
-/* Page cursor: the last id on this page. */
-static int64_t
-last_id(json_t *items)
-{
-	json_t		*last = json_array_get(items, json_array_size(items) - 1);
-	const char	*id = json_string_value(json_object_get(last, "id"));
-
-	return id != NULL ? strtoll(id, NULL, 10) : 0;
-}
-
-static void
-list_done(struct api_call *c, struct list_st *l, certa_rc rc,
-    const struct certa_err *err)
-{
-	if (rc == CERTA_E_AGAIN && l->next != 0) {
-		api_json(c, 200, page(l->items, last_id(l->items)));
-		return;
-	}
-	if (rc != CERTA_OK) {
-		json_decref(l->items);
-		api_fail(c, rc, err);
-		return;
-	}
-	api_json(c, 200, page(l->items, 0));
+	return list_add(l, certa_json_org(r), r->id);
 }
 
 void
@@ -166,12 +187,10 @@ api_org_list(struct api_call *c)
 	struct certa_err	 err;
 	certa_rc		 rc;
 
-	memset(&l, 0, sizeof(l));
 	certa_err_clear(&err);
-	if (!api_page(c, &l.limit, &l.after))
+	if (!list_start(c, &l))
 		return;
 	l.name = certa_http_req_query(c->req, "name");
-	l.items = json_array();
 	rc = certa_store_org_each(certa_ctx_store(c->ctx), org_one, &l, &err);
 	list_done(c, &l, rc, &err);
 }
@@ -274,15 +293,9 @@ app_one(const struct certa_app_rec *r, void *arg)
 {
 	struct list_st	*l = arg;
 
-	if (r->id <= l->after || (l->name != NULL &&
-	    strncmp(r->name, l->name, strlen(l->name)) != 0))
+	if (name_skip(l, r->id, r->name))
 		return CERTA_OK;
-	if (json_array_size(l->items) == l->limit) {
-		l->next = 1;
-		return CERTA_E_AGAIN;
-	}
-	json_array_append_new(l->items, certa_json_app(r));
-	return CERTA_OK;
+	return list_add(l, certa_json_app(r), r->id);
 }
 
 void
@@ -294,10 +307,9 @@ api_app_list(struct api_call *c)
 	const char		*org = c->param[0];
 	certa_rc		 rc = CERTA_OK;
 
-	memset(&l, 0, sizeof(l));
 	memset(&o, 0, sizeof(o));
 	certa_err_clear(&err);
-	if (!api_page(c, &l.limit, &l.after))
+	if (!list_start(c, &l))
 		return;
 	l.name = certa_http_req_query(c->req, "name");
 	if (org == NULL)
@@ -305,10 +317,10 @@ api_app_list(struct api_call *c)
 	if (org != NULL)
 		rc = certa_org_resolve(c->ctx, org, &o, &err);
 	if (rc != CERTA_OK) {
+		json_decref(l.items);
 		api_fail(c, rc, &err);
 		return;
 	}
-	l.items = json_array();
 	rc = certa_store_app_each(certa_ctx_store(c->ctx), o.id, app_one, &l,
 	    &err);
 	certa_org_rec_clear(&o);
@@ -501,10 +513,9 @@ api_cert_create(struct api_call *c)
 			api_fail(c, rc, &err);
 			goto out;
 		}
-		p64 = certa_pem_encode("PKCS12", p12, p12len);
+		p64 = certa_base64(p12, p12len);
 		json_object_set_new(out, "pkcs12_base64", p64 != NULL ?
-		    json_stringn(p64 + 21, strlen(p64) - 21 - 20) :
-		    json_null());
+		    json_string(p64) : json_null());
 	}
 	created(c, "/api/v1/certificates", rec.id, out);
 out:
@@ -824,24 +835,12 @@ cert_resolve(struct api_call *c, struct certa_cert_rec *rec,
 	return rc;
 }
 
-struct cert_list {
-	struct certa_api *api;
-	json_t		*items;
-	size_t		 limit;
-	bool		 more;
-};
-
 static certa_rc
 cert_one(const struct certa_cert_rec *r, void *arg)
 {
-	struct cert_list	*l = arg;
+	struct list_st	*l = arg;
 
-	if (json_array_size(l->items) == l->limit) {
-		l->more = true;
-		return CERTA_E_AGAIN;
-	}
-	json_array_append_new(l->items, api_cert_json(l->api, r, false));
-	return CERTA_OK;
+	return list_add(l, api_cert_json(l->api, r, false), r->id);
 }
 
 /* ?type ?status (valid|revoked|expired) ?application on /certificates. */
@@ -894,28 +893,23 @@ api_cert_list(struct api_call *c)
 {
 	struct certa_cert_filter f;
 	struct certa_app_rec	 a;
-	struct cert_list	 l;
+	struct list_st		 l;
 	struct certa_err	 err;
-	int64_t			 after;
 	certa_rc		 rc;
 
 	memset(&a, 0, sizeof(a));
-	memset(&l, 0, sizeof(l));
-	l.api = c->api;
 	certa_err_clear(&err);
-	if (!api_page(c, &l.limit, &after) || !cert_filter(c, &f, &a))
-		goto out;
-	f.after_id = after;
-	f.limit = l.limit + 1;
-	l.items = json_array();
-	rc = certa_store_cert_each(certa_ctx_store(c->ctx), &f, cert_one, &l,
-	    &err);
-	if (rc != CERTA_OK && !(rc == CERTA_E_AGAIN && l.more)) {
+	if (!list_start(c, &l))
+		return;
+	if (!cert_filter(c, &f, &a)) {
 		json_decref(l.items);
-		api_fail(c, rc, &err);
 		goto out;
 	}
-	api_json(c, 200, page(l.items, l.more ? last_id(l.items) : 0));
+	f.after_id = l.after;
+	f.limit = l.limit + 1;
+	rc = certa_store_cert_each(certa_ctx_store(c->ctx), &f, cert_one, &l,
+	    &err);
+	list_done(c, &l, rc, &err);
 out:
 	certa_app_rec_clear(&a);
 }
@@ -1277,58 +1271,37 @@ out:
 	json_decref(b);
 }
 
-struct trust_list {
-	json_t		*items;
-	size_t		 limit;
-	int64_t		 after;
-	bool		 more;
-	int64_t		 last;
-};
-
 static certa_rc
 trust_one(const struct certa_trust_rec *r, void *arg)
 {
-	struct trust_list	*l = arg;
+	struct list_st	*l = arg;
 
 	if (r->id <= l->after)
 		return CERTA_OK;
-	if (json_array_size(l->items) == l->limit) {
-		l->more = true;
-		return CERTA_E_AGAIN;
-	}
-	json_array_append_new(l->items, certa_json_trust(r));
-	l->last = r->id;
-	return CERTA_OK;
+	return list_add(l, certa_json_trust(r), r->id);
 }
 
 void
 api_trust_list(struct api_call *c)
 {
-	struct trust_list	 l;
+	struct list_st		 l;
 	struct certa_err	 err;
 	enum certa_trust_list	 tl;
 	const char		*list = certa_http_req_query(c->req, "list");
 	certa_rc		 rc;
 
-	memset(&l, 0, sizeof(l));
 	certa_err_clear(&err);
-	if (!api_page(c, &l.limit, &l.after))
-		return;
 	if (list != NULL && certa_trust_list_parse(list, &tl, &err) !=
 	    CERTA_OK) {
 		api_problem(c, 400, "invalid_parameter", "list: expected "
 		    "trusted, issuer or rejected");
 		return;
 	}
-	l.items = json_array();
+	if (!list_start(c, &l))
+		return;
 	rc = certa_store_trust_each(certa_ctx_store(c->ctx), list, trust_one,
 	    &l, &err);
-	if (rc != CERTA_OK && !(rc == CERTA_E_AGAIN && l.more)) {
-		json_decref(l.items);
-		api_fail(c, rc, &err);
-		return;
-	}
-	api_json(c, 200, page(l.items, l.more ? l.last : 0));
+	list_done(c, &l, rc, &err);
 }
 
 void
@@ -1459,46 +1432,23 @@ out:
 
 /* --- audit ---------------------------------------------------------------- */
 
-struct audit_list {
-	json_t		*items;
-	size_t		 limit;
-	bool		 more;
-	int64_t		 last;
-};
-
 static certa_rc
 audit_one(const struct certa_audit_rec *r, void *arg)
 {
-	struct audit_list	*l = arg;
-
-	if (json_array_size(l->items) == l->limit) {
-		l->more = true;
-		return CERTA_E_AGAIN;
-	}
-	json_array_append_new(l->items, certa_json_audit(r));
-	l->last = r->seq;
-	return CERTA_OK;
+	return list_add(arg, certa_json_audit(r), r->seq);
 }
 
 void
 api_audit(struct api_call *c)
 {
-	struct audit_list	 l;
+	struct list_st		 l;
 	struct certa_err	 err;
-	int64_t			 after;
 	certa_rc		 rc;
 
-	memset(&l, 0, sizeof(l));
 	certa_err_clear(&err);
-	if (!api_page(c, &l.limit, &after))
+	if (!list_start(c, &l))
 		return;
-	l.items = json_array();
-	rc = certa_store_audit_each(certa_ctx_store(c->ctx), after, audit_one,
-	    &l, &err);
-	if (rc != CERTA_OK && !(rc == CERTA_E_AGAIN && l.more)) {
-		json_decref(l.items);
-		api_fail(c, rc, &err);
-		return;
-	}
-	api_json(c, 200, page(l.items, l.more ? l.last : 0));
+	rc = certa_store_audit_each(certa_ctx_store(c->ctx), l.after,
+	    audit_one, &l, &err);
+	list_done(c, &l, rc, &err);
 }

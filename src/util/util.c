@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
@@ -462,6 +463,24 @@ certa_passphrase_read(const char *path, char **out, struct certa_err *err)
 out:
 	certa_free_secret(buf, len + 1);
 	return rc;
+}
+
+char *
+certa_base64(const uint8_t *data, size_t len)
+{
+	char	*s;
+	int	 n;
+
+	if (len > (size_t)INT32_MAX / 2 ||
+	    (s = malloc((len + 2) / 3 * 4 + 1)) == NULL)
+		return NULL;
+	n = EVP_EncodeBlock((unsigned char *)s, data, (int)len);
+	if (n < 0) {
+		free(s);
+		return NULL;
+	}
+	s[n] = '\0';
+	return s;
 }
 
 char *

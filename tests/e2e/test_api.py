@@ -283,7 +283,7 @@ class ApiTest(ServeMixin, CheckedTest):
                                       "generate_key": "ec:P-256",
                                       "subject": "CN=gen",
                                       "password": "pw123456"})
-        self.write("k.p12", base64.b64decode(k["pkcs12_base64"]))
+        self.write("k.p12", base64.b64decode(k["pkcs12_base64"], validate=True))
         out = self.ossl_ok("pkcs12", "-in", self.path("k.p12"), "-nodes",
                            "-passin", "pass:pw123456").text
         self.assertIn("BEGIN PRIVATE KEY", out)

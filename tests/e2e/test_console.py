@@ -218,6 +218,11 @@ class ConsoleTest(ServeMixin, CheckedTest):
         req = re.search(r"request (\d+) \(issue\) is pending", r.text)
         self.assertIsNotNone(req, r)
         req = req.group(1)
+        r = self.ok("cert", "issue", "--app", "strict/vault", "--type",
+                    "transport", "--csr", self.make_csr("vault2"))
+        req2 = re.search(r"request (\d+) \(issue\) is pending", r.text)
+        self.assertIsNotNone(req2, r)
+        req2 = req2.group(1)
         # A client knocks on the gate and is rejected.
         self.write("chain.pem", self.read("root.pem") +
                    self.read("issuing.pem"))
@@ -254,7 +259,10 @@ class ConsoleTest(ServeMixin, CheckedTest):
                    CONSOLE_TOKEN=self.admin, CONSOLE_WORK=work,
                    CONSOLE_ARTIFACTS=ARTIFACTS, CONSOLE_CSR=csr,
                    CONSOLE_TRUST_PEM=partner, CONSOLE_REJECTED="CN=bob",
-                   CONSOLE_REQUEST=req, CONSOLE_CHROMIUM=CHROMIUM,
+                   CONSOLE_REQUEST=req, CONSOLE_REQUEST2=req2,
+                   CONSOLE_CSR2=self.make_csr("signer2",
+                                              "/CN=console-signer"),
+                   CONSOLE_CHROMIUM=CHROMIUM,
                    CONSOLE_CLIENT_CERT=robot,
                    CONSOLE_CLIENT_KEY=self.path("robot.key"),
                    GATE_PORT=str(self.gport))
@@ -313,6 +321,20 @@ class ConsoleTest(ServeMixin, CheckedTest):
         show = json.loads(self.ok("request", "show", req, "--json").text)
         self.assertEqual(show["state"], "issued")
         self.assertEqual(show["decided_by"], "api:token:admin")
+        show = json.loads(self.ok("request", "show", req2, "--json").text)
+        self.assertEqual((show["state"], show["comment"]),
+                         ("rejected", "wrong CN"))
+        # Reissued with a new key and the old one revoked at once; a
+        # renewal before its window was refused in the API's words.
+        self.assertIn("renew", res["renew_error"].lower())
+        certs = {c["id"]: c for c in
+                 json.loads(self.ok("cert", "list", "--json").text)}
+        old, new = certs[res["files"]["signer_id"]], \
+            certs[res["files"]["reissued_id"]]
+        self.assertEqual(old["status"], "revoked")
+        self.assertEqual(new["status"], "valid")
+        self.assertEqual(new["predecessor"], old["id"])
+        self.assertEqual(new["subject"], "CN=console-signer")
         # Revoked with a reason: OCSP says so.
         r = self.ossl_ok("ocsp", "-issuer", self.issuing, "-cert", pem,
                          "-url", self.url + "/ocsp", "-CAfile",

@@ -65,11 +65,7 @@ export async function api(method, path, opts = {}) {
   if (!r.ok) {
     let problem = null;
     try { problem = await r.json(); } catch { /* not JSON */ }
-    const err = new ApiError(r.status, problem);
-    if (r.status === 401 && typeof api.onUnauthenticated === 'function') {
-      api.onUnauthenticated(err);
-    }
-    throw err;
+    throw new ApiError(r.status, problem);
   }
   if (r.status === 204) return null;
   if (opts.blob) return r.blob();

@@ -155,6 +155,7 @@ async function render() {
   }
   if (mine !== seq) return;
   main.replaceChildren(view);
+  main.dataset.rendered = String(Number(main.dataset.rendered || 0) + 1);
   const h1 = view.querySelector('h1');
   if (h1) {
     h1.setAttribute('tabindex', '-1');

@@ -1,7 +1,7 @@
 // Dashboard, organisations and applications, audit log, settings.
 import { api, all, enc, session } from './api.js';
 import { h, field, messageLine, busy, badge, fmtTime, daysLeft, table,
-  pagedTable, download, select } from './ui.js';
+  pagedTable, download } from './ui.js';
 
 const TYPES = ['transport', 'signing', 'encryption'];
 
@@ -238,15 +238,15 @@ export async function settings(view) {
         { label: 'Setting', cell: (r) => r[0] },
         { label: 'Command', cell: (r) => h('code', { text: r[1] }), mono: true },
       ], [
-        ['Validation mode of the gate', 'certa gate --mode certa_ca|trusted_ca|trusted_list'],
+        ['Validation mode of the gate', 'certa gate --mode certa_ca|trusted_ca|trusted_list (or the "gate" setting of certa serve --config)'],
         ['Auto-reject unknown clients', 'certa gate --auto-reject'],
         ['Approval required', 'certa org update ORG --approval required'],
-        ['Notification thresholds and channels', 'certa serve --config FILE ("notify")'],
-        ['API tokens', 'certa token create --role ROLE --name NAME / certa token revoke'],
+        ['Notification thresholds', 'certa notify thresholds --org ORG 60,14,3'],
+        ['Notification channels', 'certa notify channel add --webhook URL --secret-file F | --smtp ADDRESS; certa notify channel list'],
+        ['API tokens', 'certa token create --role ROLE --name NAME; certa token list; certa token revoke ID'],
         ['Client certificate roles', 'certa role map --fingerprint HEX --role ROLE'],
       ])),
     h('section.card', h('h2', { text: 'Certificate types' }),
       h('p', { text: 'Types known to this console: ' + TYPES.join(', ') + '.' })));
 }
 
-export { TYPES, select };

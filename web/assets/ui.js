@@ -219,7 +219,3 @@ export async function digestHex(alg, bytes) {
   const d = new Uint8Array(await crypto.subtle.digest(alg, bytes));
   return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join(':');
 }
-
-export function readFile(file, asText = true) {
-  return asText ? file.text() : file.arrayBuffer();
-}
