@@ -38,6 +38,9 @@ install: build
 bench: build
 	./bench/issue.sh $(BUILD)/certa
 	./bench/crl.sh $(BUILD)/certa
+	./bench/ocsp.sh $(BUILD)/certa
+	./bench/api-issue.sh $(BUILD)/certa
+	./bench/gate.sh $(BUILD)/certa
 
 clean:
 	rm -rf build build-asan
