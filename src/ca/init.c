@@ -307,8 +307,10 @@ certa_init(const struct certa_init_opts *o, char **created_pass,
 	CERTA_TRY(certa_store_meta_set(st, "base_url", base, err));
 	CERTA_TRY(certa_store_meta_set(st, "certa_version", CERTA_VERSION,
 	    err));
+	/* Whoever can write the data directory acts as admin. */
 	CERTA_TRY(certa_audit_append(st, o->actor, o->import_cert ?
-	    "ca.import" : "ca.init", "ca:issuing", "ok", NULL, err));
+	    "ca.import" : "ca.init", "ca:issuing", "ok",
+	    "{\"role\":\"admin\"}", err));
 	CERTA_TRY(certa_store_commit(st, err));
 	tx = false;
 	if (wrote_pass)

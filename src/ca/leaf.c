@@ -58,6 +58,7 @@ certa_leaf_issue(struct certa_ctx *c, const struct certa_leaf_spec *sp,
 	EXTENDED_KEY_USAGE	*eku = NULL;
 	ASN1_NULL		*nocheck = NULL;
 	char			 hex[41], obj[64], details[200], t[21];
+	char			*more = NULL;
 	int64_t			 nb, na, ca_nb, ca_na;
 	bool			 tx = false;
 	certa_rc		 rc = CERTA_OK;
@@ -123,8 +124,9 @@ certa_leaf_issue(struct certa_ctx *c, const struct certa_leaf_spec *sp,
 	    "\"not_after\":\"%s\"}", hex, t);
 	CERTA_TRY(certa_store_begin(c->store, err));
 	tx = true;
+	more = certa_ctx_details(c, details);	/* with the role */
 	CERTA_TRY(certa_audit_append(c->store, c->actor, sp->audit_action,
-	    obj, "ok", details, err));
+	    obj, "ok", more != NULL ? more : details, err));
 	CERTA_TRY(certa_store_commit(c->store, err));
 	tx = false;
 	*key_out = key;
@@ -136,6 +138,7 @@ certa_leaf_issue(struct certa_ctx *c, const struct certa_leaf_spec *sp,
 out:
 	if (tx)
 		certa_store_rollback(c->store);
+	free(more);
 	ASN1_NULL_free(nocheck);
 	sk_ASN1_OBJECT_free(eku);
 	ASN1_INTEGER_free(serial);

@@ -120,7 +120,7 @@ certa_crl_generate(struct certa_ctx *c, bool pem, int64_t validity,
 	struct certa_crl_params	 p;
 	uint8_t			*der = NULL;
 	size_t			 dlen = 0;
-	char			 obj[64], details[64];
+	char			 obj[64], details[64], *more = NULL;
 	BIO			*bio = NULL;
 	bool			 tx = false;
 	certa_rc		 rc = CERTA_OK;
@@ -140,8 +140,9 @@ certa_crl_generate(struct certa_ctx *c, bool pem, int64_t validity,
 	snprintf(obj, sizeof(obj), "ca:%s", c->issuing.name);
 	snprintf(details, sizeof(details), "{\"crl_number\":%" PRId64 "}",
 	    p.number);
+	more = certa_ctx_details(c, details);	/* with the role */
 	CERTA_TRY(certa_audit_append(c->store, c->actor, "crl.generate", obj,
-	    "ok", details, err));
+	    "ok", more != NULL ? more : details, err));
 	CERTA_TRY(certa_store_commit(c->store, err));
 	tx = false;
 	CERTA_TRY(certa_crl_build(c->store, c->signer, &p, &der, &dlen, err));
@@ -170,6 +171,7 @@ certa_crl_generate(struct certa_ctx *c, bool pem, int64_t validity,
 		der = NULL;
 	}
 out:
+	free(more);
 	if (tx)
 		certa_store_rollback(c->store);
 	BIO_free(bio);

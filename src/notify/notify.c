@@ -629,10 +629,12 @@ audit_end(struct certa_ctx *ctx, certa_rc rc, const char *action,
     const char *object, const char *details, struct certa_err *err)
 {
 	struct certa_store	*st = certa_ctx_store(ctx);
+	char			*more = certa_ctx_details(ctx, details);
 
-	if (rc == CERTA_OK)
+	if (rc == CERTA_OK)	/* details with the actor's role */
 		rc = certa_audit_append(st, certa_ctx_actor(ctx), action,
-		    object, "ok", details, err);
+		    object, "ok", more != NULL ? more : details, err);
+	free(more);
 	if (rc == CERTA_OK)
 		rc = certa_store_commit(st, err);
 	if (rc != CERTA_OK)
