@@ -367,6 +367,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "FROM certificate c LEFT JOIN application a ON a.id = c.app_id "
 	    "WHERE c.status = 0 AND c.der IS NOT NULL "
 	    "AND c.not_after > ?1 AND c.not_after <= ?2 AND c.id > ?3 "
+	    /* renewed or reissued: a valid successor that outlives it */
+	    "AND NOT EXISTS (SELECT 1 FROM certificate s "
+	    "WHERE s.predecessor_id = c.id AND s.status = 0 "
+	    "AND s.der IS NOT NULL AND s.not_after > c.not_after) "
 	    "AND NOT EXISTS (SELECT 1 FROM notify_cert_off x "
 	    "WHERE x.cert_id = c.id) "
 	    "AND NOT EXISTS (SELECT 1 FROM notify_org g "

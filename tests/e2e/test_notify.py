@@ -193,6 +193,20 @@ class NotifyTest(CertaTest):
         self.assertIn('"secret": true', lst)
         self.assertNotIn(SECRET, self.ok("audit", "list").text)
 
+    def test_renewed_certificate_not_notified(self):
+        # A certificate with a valid successor (renewed) is not expiring
+        # in any sense that matters: only the one not renewed is notified.
+        rcv = self.receiver()
+        self.add_webhook(rcv.url)
+        old, na = self.issue_days(20, "old")
+        keep, _ = self.issue_days(20, "keep")
+        self.ok("cert", "renew", old, "--csr",
+                self.make_csr("new", subj="/CN=old"))
+        s = self.run_at(na - 19 * DAY)
+        self.assertEqual(s["claimed"], 1, s)
+        self.assertEqual([g["body"]["certificate"]["id"] for g in rcv.got],
+                         [keep])
+
     def test_webhook_retry_after_receiver_was_down(self):
         port = free_port()			# nobody listens there
         _, na = self.issue_days(20)
