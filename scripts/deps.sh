@@ -5,12 +5,13 @@ set -eu
 PKGS="gcc make cmake ninja-build pkg-config libssl-dev openssl libsqlite3-dev
  libjansson-dev libevent-dev libcmocka-dev libcurl4-openssl-dev libpq-dev
  python3 python3-yaml curl haproxy nginx-light"
-# --test: what the test suite drives besides certa: Debian's chromium, and
+# --test: what the test suite drives besides certa: Debian's chromium,
+# PostgreSQL's server (tests/pg.sh runs a throw-away cluster), and
 # node + npm for playwright-core (the web console's browser tests, which
 # tests/console/package-lock.json pins; installed by npm ci).
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${1:-}" = "--test" ]; then
-	PKGS="$PKGS chromium"
+	PKGS="$PKGS chromium postgresql"
 	command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi

@@ -10,7 +10,7 @@ CERTA=${1:-build/certa}
 DIR=${2:-./certa-data}
 DEMO="$DIR/demo"
 
-if [ ! -f "$DIR/certa.db" ]; then
+if [ ! -f "$DIR/certa.db" ] && [ ! -f "$DIR/store" ]; then
 	"$CERTA" --dir "$DIR" init --subject "CN=certa Demo Root CA"
 fi
 "$CERTA" --dir "$DIR" org show demo >/dev/null 2>&1 ||

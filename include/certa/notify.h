@@ -120,6 +120,14 @@ CERTA_MUST_USE certa_rc certa_notify_channel_remove(struct certa_ctx *,
 /* Thresholds of an organisation ("60,14,3"; NULL: back to the default). */
 CERTA_MUST_USE certa_rc certa_notify_thresholds_set(struct certa_ctx *,
     const char *org_ref, const char *thresholds, struct certa_err *err);
+/*
+ * An organisation's settings: its thresholds (parsed, descending; the
+ * default when none were set) and whether it is enabled.  NOTFOUND for
+ * an unknown org.
+ */
+CERTA_MUST_USE certa_rc certa_notify_org_get(struct certa_ctx *,
+    const char *org_ref, int th[CERTA_NOTIFY_MAX_THRESHOLDS], size_t *n,
+    bool *enabled, struct certa_err *err);
 /* Notifications on or off for an organisation, or a certificate (ref). */
 CERTA_MUST_USE certa_rc certa_notify_org_enable(struct certa_ctx *,
     const char *org_ref, bool on, struct certa_err *err);

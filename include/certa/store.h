@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The only door to persistence.  No SQL crosses this line: callers see
- * records and iterators, backends (src/store/sqlite.c, later postgres.c)
+ * records and iterators, backends (src/store/sqlite.c, src/store/postgres.c)
  * implement struct certa_store_ops.
  *
  * Ownership: records passed IN are borrowed for the call.  Records filled
  * OUT own their pointer fields; release them with the matching *_clear().
- * Times are int64_t UTC Unix seconds.  Ids are positive; 0 means "none".
+ * Times are int64_t UTC Unix seconds.  Ids are positive and grow, but need
+ * not be dense (PostgreSQL skips the ids of failed inserts); 0 means "none".
  *
  * Transactions: certa_store_begin() opens a write transaction (SQLite:
- * BEGIN IMMEDIATE), which must end in commit or rollback; a commit that
- * fails (AGAIN) leaves it open for the caller to roll back.  Calls made
+ * BEGIN IMMEDIATE; PostgreSQL: READ COMMITTED plus the store's advisory
+ * write lock), which must end in commit or rollback; a commit that
+ * fails (AGAIN) leaves it open for the caller to roll back (on PostgreSQL
+ * it is over already, and the rollback does nothing).  On PostgreSQL a
+ * connection lost inside a transaction makes every call AGAIN until the
+ * caller ends it: nothing of it was committed.  Calls made
  * outside a transaction run in autocommit.  Transactions do not nest
  * (INVAL).  A handle serves one thread at a time.
  *
@@ -135,15 +140,18 @@ void	certa_cert_rec_clear(struct certa_cert_rec *);
 void	certa_audit_rec_clear(struct certa_audit_rec *);
 
 /*
- * Open the store named by dsn: "sqlite:PATH" or a bare PATH (SQLite).
- * Creates the database and applies migrations when needed.
- * CERTA_E_STORE when it cannot be opened, CERTA_E_CONFLICT when it was
+ * Open the store named by dsn: "sqlite:PATH" or a bare PATH (SQLite), or
+ * a libpq URI "postgres://..." / "postgresql://..." (PostgreSQL; the
+ * database must exist).  Creates the database file (SQLite) and applies
+ * migrations when needed.
+ * CERTA_E_STORE when it cannot be opened (a PostgreSQL server that cannot
+ * be reached: at once, "... is unreachable"), CERTA_E_CONFLICT when it was
  * written by a newer schema than this build knows.
  */
 CERTA_MUST_USE certa_rc certa_store_open(struct certa_store **out,
     const char *dsn, struct certa_err *err);
 void	certa_store_close(struct certa_store *);
-/* "sqlite" */
+/* "sqlite" or "postgres" */
 const char *certa_store_backend(const struct certa_store *);
 /* Schema version the store is at. */
 int	certa_store_schema_version(const struct certa_store *);

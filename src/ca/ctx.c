@@ -61,18 +61,57 @@ out:
 }
 
 certa_rc
+certa_ctx_store_dsn(const char *dir, char *dsn, size_t len, bool *is_file,
+    struct certa_err *err)
+{
+	const char	*env = getenv("CERTA_STORE");
+	char		 path[PATH_MAX];
+	uint8_t		*data = NULL;
+	size_t		 n = 0;
+	certa_rc	 rc = CERTA_OK;
+
+	*is_file = false;
+	dsn[0] = '\0';
+	CERTA_CHECK(strlen(dir) + 16 < sizeof(path), CERTA_E_INVAL,
+	    "data directory path too long");
+	if (env != NULL && *env != '\0') {
+		CERTA_CHECK(strlen(env) < len, CERTA_E_INVAL, "$CERTA_STORE is "
+		    "too long");
+		memcpy(dsn, env, strlen(env) + 1);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, CERTA_STORE_NAME);
+	if (access(path, F_OK) == 0) {
+		CERTA_TRY(certa_file_read(path, 4096, &data, &n, err));
+		while (n > 0 && isspace(data[n - 1]))
+			n--;
+		CERTA_CHECK(n > 0 && n < len && memchr(data, '\n', n) == NULL,
+		    CERTA_E_PARSE, "%s must hold one store DSN on one line",
+		    path);
+		memcpy(dsn, data, n);
+		dsn[n] = '\0';
+		goto out;
+	}
+	snprintf(dsn, len, "%s/%s", dir, CERTA_DB_NAME);
+	*is_file = true;
+out:
+	if (data != NULL)
+		certa_free_secret(data, n);	/* may hold a password */
+	return rc;
+}
+
+certa_rc
 certa_open(const char *dir, const char *pass_file, struct certa_ctx **out,
     struct certa_err *err)
 {
 	struct certa_ctx	*c = NULL;
-	char			 path[PATH_MAX];
+	char			 path[PATH_MAX], *ver = NULL;
+	bool			 is_file;
 	certa_rc		 rc = CERTA_OK;
 
 	*out = NULL;
-	CERTA_CHECK(strlen(dir) + sizeof(CERTA_DB_NAME) + 2 < sizeof(path),
-	    CERTA_E_INVAL, "data directory path too long");
-	snprintf(path, sizeof(path), "%s/%s", dir, CERTA_DB_NAME);
-	CERTA_CHECK(access(path, F_OK) == 0, CERTA_E_NOTFOUND,
+	CERTA_TRY(certa_ctx_store_dsn(dir, path, sizeof(path), &is_file, err));
+	CERTA_CHECK(!is_file || access(path, F_OK) == 0, CERTA_E_NOTFOUND,
 	    "%s is not a certa data directory (run 'certa init --dir %s')",
 	    dir, dir);
 	CERTA_CHECK((c = calloc(1, sizeof(*c))) != NULL, CERTA_E_NOMEM, "oom");
@@ -83,6 +122,14 @@ certa_open(const char *dir, const char *pass_file, struct certa_ctx **out,
 	CERTA_CHECK((c->actor = strdup("unknown")) != NULL, CERTA_E_NOMEM,
 	    "oom");
 	CERTA_TRY(certa_store_open(&c->store, path, err));
+	if (!is_file) {
+		/* A database server: its schema exists once reached. */
+		rc = certa_store_meta_get(c->store, "certa_version", &ver, err);
+		CERTA_CHECK(rc != CERTA_E_NOTFOUND, CERTA_E_NOTFOUND,
+		    "store of %s (%s) is not initialised (run 'certa init "
+		    "--dir %s')", dir, certa_store_backend(c->store), dir);
+		CERTA_TRY(rc);
+	}
 	rc = certa_store_meta_get(c->store, "base_url", &c->base_url, err);
 	if (rc == CERTA_E_NOTFOUND) {
 		certa_err_clear(err);
@@ -94,6 +141,7 @@ certa_open(const char *dir, const char *pass_file, struct certa_ctx **out,
 	*out = c;
 	c = NULL;
 out:
+	free(ver);
 	certa_close(c);
 	return rc;
 }

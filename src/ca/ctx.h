@@ -69,6 +69,16 @@ CERTA_MUST_USE certa_rc certa_revoke_in_tx(struct certa_ctx *, int64_t id,
     int reason, int64_t request_id, struct certa_err *err);
 /* Path of the store in dir. */
 #define CERTA_DB_NAME	"certa.db"
+/* A file in dir naming another store (a PostgreSQL DSN), written by init. */
+#define CERTA_STORE_NAME "store"
+/*
+ * The store of data directory dir: $CERTA_STORE when set (the --store
+ * option sets it), else the DSN in dir/store, else the SQLite file
+ * dir/certa.db.  *is_file says the last.  PARSE for an unreadable or empty
+ * dir/store, INVAL when it does not fit in len.
+ */
+CERTA_MUST_USE certa_rc certa_ctx_store_dsn(const char *dir, char *dsn,
+    size_t len, bool *is_file, struct certa_err *err);
 #define CERTA_PASS_NAME	"passphrase"
 
 /* Certificate-building helpers shared by init and issue (build.c). */

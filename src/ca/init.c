@@ -209,7 +209,8 @@ certa_rc
 certa_init(const struct certa_init_opts *o, char **created_pass,
     struct certa_err *err)
 {
-	char			 db[PATH_MAX], pfile[PATH_MAX];
+	char			 db[PATH_MAX], pfile[PATH_MAX], sfile[PATH_MAX];
+	char			*ver = NULL;
 	char			*pass = NULL;
 	const char		*spec = o->key_spec ? o->key_spec : "ec:P-256";
 	const char		*base = o->base_url ? o->base_url :
@@ -221,16 +222,19 @@ certa_init(const struct certa_init_opts *o, char **created_pass,
 	int64_t			 validity = o->validity ? o->validity :
 				    10LL * 365 * 86400;
 	bool			 tx = false, wrote_pass = false;
-	bool			 made_db = false;
+	bool			 made_db = false, db_is_file = true;
+	bool			 wrote_sfile = false;
 	certa_rc		 rc = CERTA_OK;
 
 	*created_pass = NULL;
 	CERTA_CHECK(strlen(o->dir) + 32 < sizeof(db), CERTA_E_INVAL,
 	    "data directory path too long");
-	snprintf(db, sizeof(db), "%s/%s", o->dir, CERTA_DB_NAME);
+	CERTA_TRY(certa_ctx_store_dsn(o->dir, db, sizeof(db), &db_is_file,
+	    err));
 	snprintf(pfile, sizeof(pfile), "%s/%s", o->dir, CERTA_PASS_NAME);
-	CERTA_CHECK(access(db, F_OK) != 0, CERTA_E_CONFLICT,
-	    "%s is initialised already", o->dir);
+	snprintf(sfile, sizeof(sfile), "%s/%s", o->dir, CERTA_STORE_NAME);
+	CERTA_CHECK(access(db_is_file ? db : sfile, F_OK) != 0,
+	    CERTA_E_CONFLICT, "%s is initialised already", o->dir);
 	CERTA_CHECK(strncmp(base, "http://", 7) == 0 ||
 	    strncmp(base, "https://", 8) == 0, CERTA_E_PARSE,
 	    "--base-url '%s' must start with http:// or https://", base);
@@ -295,8 +299,34 @@ certa_init(const struct certa_init_opts *o, char **created_pass,
 		    validity, 0, base, &iss, err));
 	}
 
-	made_db = true;
+	if (!db_is_file) {
+		/*
+		 * A database server ($CERTA_STORE, --store): the directory
+		 * remembers it in DIR/store (0600: a DSN may hold a password),
+		 * and the database must not hold a CA yet.
+		 */
+		size_t	 n = strlen(db);
+
+		db[n] = '\n';
+		rc = certa_file_write(sfile, db, n + 1, 0600, false, err);
+		db[n] = '\0';
+		CERTA_TRY(rc);
+		wrote_sfile = true;
+	} else {
+		made_db = true;
+	}
 	CERTA_TRY(certa_store_open(&st, db, err));
+	if (!db_is_file) {
+		rc = certa_store_meta_get(st, "certa_version", &ver, err);
+		if (rc != CERTA_E_NOTFOUND) {
+			CERTA_TRY(rc);
+			CERTA_FAIL(CERTA_E_CONFLICT, "the %s store of %s holds "
+			    "a CA already (certa %s): initialise another "
+			    "database", certa_store_backend(st), o->dir, ver);
+		}
+		certa_err_clear(err);
+		rc = CERTA_OK;
+	}
 	CERTA_TRY(certa_store_begin(st, err));
 	tx = true;
 	if (root.cert != NULL)
@@ -333,7 +363,10 @@ out:
 		}
 		if (wrote_pass)
 			unlink(pfile);
+		if (wrote_sfile)
+			unlink(sfile);
 	}
+	free(ver);
 	if (pass != NULL)
 		certa_free_secret(pass, strlen(pass) + 1);
 	made_ca_clear(&root);

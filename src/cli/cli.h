@@ -112,6 +112,7 @@ int	cmd_role(int argc, char **argv);
 int	cmd_notify(int argc, char **argv);
 int	cmd_request(int argc, char **argv);
 int	cmd_policy(int argc, char **argv);
+int	cmd_settings(int argc, char **argv);
 
 /* Lifecycle (cmd_request.c): cert renew / cert reissue of rec. */
 struct certa_lc_result;

@@ -71,6 +71,7 @@ cmd_gate(int argc, char **argv)
 	o.ingress.upstream = cli_opt(&a, "upstream");
 	o.ingress.mode = cli_opt(&a, "mode");
 	o.ingress.auto_reject = cli_flag(&a, "auto-reject");
+	o.ingress.auto_reject_set = o.ingress.auto_reject;
 	o.ingress.proxy_protocol = cli_flag(&a, "proxy-protocol");
 	o.ingress.tls_cert = cli_opt(&a, "tls-cert");
 	o.ingress.tls_key = cli_opt(&a, "tls-key");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* certa: entry point; global options and command dispatch only. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@ static const struct {
 	{ "role", cmd_role, "client certificate roles: map, unmap, list" },
 	{ "notify", cmd_notify, "expiry notifications: channels, thresholds, "
 	    "run, test, log" },
+	{ "settings", cmd_settings, "trust settings the gate follows: "
+	    "show, set" },
 	{ "serve", cmd_serve, "run the daemon (REST API, OCSP, CRL, CA)" },
 	{ "gate", cmd_gate, "mTLS proxy: ingress that enforces the trust "
 	    "store, egress that presents client certificates" },
@@ -44,13 +47,15 @@ help(FILE *f)
 	size_t	i;
 
 	fprintf(f, "certa %s: client certificates, a private CA and a trust "
-	    "store\n\nusage: certa [--dir D] [--passphrase-file F] COMMAND "
-	    "[ARGS]\n\ncommands:\n", CERTA_VERSION);
+	    "store\n\nusage: certa [--dir D] [--passphrase-file F] "
+	    "[--store DSN] COMMAND [ARGS]\n\ncommands:\n", CERTA_VERSION);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "  %-8s %s\n\n", "version", "print the version");
-	fprintf(f, "--dir defaults to $CERTA_DIR or ./certa-data.  "
-	    "'certa COMMAND --help' shows a command's options.\n");
+	fprintf(f, "--dir defaults to $CERTA_DIR or ./certa-data.  --store "
+	    "(or $CERTA_STORE) names a\nPostgreSQL store, "
+	    "postgresql://USER@HOST:PORT/DB, which init records in the\n"
+	    "directory.  'certa COMMAND --help' shows a command's options.\n");
 }
 
 /* Take a global option (with its value) out of argv wherever it stands. */
@@ -90,7 +95,8 @@ take_global(int *argc, char **argv, const char *name, const char **out)
 int
 main(int argc, char **argv)
 {
-	size_t	i;
+	const char	*store = NULL;
+	size_t		 i;
 
 	certa_lib_init();
 	cli_g.prog = argv[0];
@@ -98,8 +104,14 @@ main(int argc, char **argv)
 	if (cli_g.dir == NULL || *cli_g.dir == '\0')
 		cli_g.dir = "./certa-data";
 	if (take_global(&argc, argv, "--dir", &cli_g.dir) != 0 ||
-	    take_global(&argc, argv, "--passphrase-file", &cli_g.pass_file))
+	    take_global(&argc, argv, "--passphrase-file", &cli_g.pass_file) ||
+	    take_global(&argc, argv, "--store", &store) != 0)
 		return CLI_EXIT_USAGE;
+	/* --store names the store instead of DIR (docs/operations.md). */
+	if (store != NULL && setenv("CERTA_STORE", store, 1) != 0) {
+		fprintf(stderr, "certa: --store: %s\n", strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
 	if (argc < 2 || strcmp(argv[1], "help") == 0 ||
 	    strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		help(argc < 2 ? stderr : stdout);

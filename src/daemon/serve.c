@@ -157,6 +157,7 @@ static const struct {
 	{ "ocsp_validity", "CERTA_OCSP_VALIDITY", true },
 	{ "crl_validity", "CERTA_CRL_VALIDITY", true },
 	{ "notify_interval", "CERTA_NOTIFY_INTERVAL", true },
+	{ "store", "CERTA_STORE", false },	/* a PostgreSQL DSN */
 	{ "gate", NULL, false },	/* an object: certa gate's config */
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -280,7 +281,7 @@ configure(struct serve *s, const struct certa_serve_opts *in,
     struct certa_err *err)
 {
 	char		 path[4096];
-	const char	*cfg;
+	const char	*cfg, *store;
 	json_t		*v, *x;
 	long long	 n;
 	size_t		 i;
@@ -306,6 +307,11 @@ configure(struct serve *s, const struct certa_serve_opts *in,
 	s->o.tls_cert = pick(s, in->tls_cert, "tls_cert", NULL);
 	s->o.tls_key = pick(s, in->tls_key, "tls_key", NULL);
 	s->o.access_log = pick(s, in->access_log, "access_log", "-");
+	/* The store: certa_open() reads $CERTA_STORE (--store sets it), so a
+	 * config file's "store" goes there (docs/operations.md). */
+	store = pick(s, NULL, "store", NULL);
+	CERTA_CHECK(store == NULL || setenv("CERTA_STORE", store, 1) == 0,
+	    CERTA_E_IO, "store: %s", strerror(errno));
 	CERTA_CHECK((s->o.tls_cert == NULL) == (s->o.tls_key == NULL),
 	    CERTA_E_PARSE, "tls_cert and tls_key go together");
 	CERTA_TRY(pick_num(s, in->request_timeout, "request_timeout", 1, 3600,

@@ -197,6 +197,8 @@ parse_config(struct gate *gt, struct certa_err *err)
 		c->mode = jstr(v, "mode");
 		c->auto_reject = json_is_true(json_object_get(v,
 		    "auto_reject"));
+		c->auto_reject_set = json_object_get(v, "auto_reject") !=
+		    NULL;
 		c->proxy_protocol = json_is_true(json_object_get(v,
 		    "proxy_protocol"));
 		c->tls_cert = jstr(v, "tls_cert");
@@ -273,8 +275,7 @@ finish_config(struct gate *gt, struct certa_err *err)
 		CERTA_CHECK(c->listen != NULL && c->upstream != NULL,
 		    CERTA_E_PARSE, "ingress %zu: listen and upstream are "
 		    "required", i + 1);
-		if (c->mode == NULL)
-			c->mode = "trusted_ca";
+		/* No mode: the listener follows `certa settings` (ingress.c). */
 		if (c->handshake_timeout <= 0)
 			c->handshake_timeout = 10;
 		if (c->idle_timeout <= 0)
@@ -407,8 +408,11 @@ start_listeners(struct gate *gt, struct certa_err *err)
 		    &gt->egr[i], err));
 	for (i = 0; i < gt->nin; i++)
 		fprintf(stderr, "certa gate: ingress %s -> %s (mode %s%s)\n",
-		    gt->in[i].listen, gt->in[i].upstream, gt->in[i].mode,
-		    gt->in[i].auto_reject ? ", auto-reject" : "");
+		    gt->in[i].listen, gt->in[i].upstream, gt->in[i].mode !=
+		    NULL ? gt->in[i].mode : "from settings",
+		    gt->in[i].auto_reject ? ", auto-reject" :
+		    gt->in[i].auto_reject_set ? "" :
+		    ", auto-reject from settings");
 	for (i = 0; i < gt->nout; i++)
 		fprintf(stderr, "certa gate: egress %s -> %s\n",
 		    gt->out[i].listen, gt->out[i].to);

@@ -15,7 +15,11 @@
  * (untrusted, rejected), certificate_revoked, certificate_expired (also
  * not yet valid), bad_certificate (anything else).  With auto_reject an
  * unknown certificate is recorded in the rejected list with the peer's
- * address (certa_trust_record_rejected), attempts counted.
+ * address (certa_trust_record_rejected), attempts counted.  A listener
+ * without an explicit mode (or auto_reject) follows the stored trust
+ * settings (include/certa/settings.h), re-read at most once a second
+ * (settings_refresh), so `certa settings set` or PUT
+ * /api/v1/settings/trust applies within a second, no restart.
  *
  * Upstreams:
  *   tcp://HOST:PORT  bytes both ways after the handshake (libevent's
@@ -63,6 +67,7 @@
 #include <openssl/x509v3.h>
 
 #include <certa/certa.h>
+#include <certa/settings.h>
 #include <certa/trust.h>
 #include <certa/truststore.h>
 #include <certa/util.h>
@@ -80,6 +85,10 @@ struct gate_ingress {
 	struct gate_common		*g;
 	struct certa_gate_ingress_cfg	 c;
 	enum certa_trust_mode		 mode;
+	bool				 auto_reject;
+	bool				 follow_mode;	/* no explicit mode */
+	bool				 follow_ar;	/* nor auto_reject */
+	int64_t				 settings_ms;	/* last read; 0 */
 	bool				 http;	/* else tcp */
 	char				 up_host[256];
 	uint16_t			 up_port;
@@ -220,6 +229,37 @@ reason_error(const char *reason)
 	return X509_V_ERR_CERT_REJECTED;
 }
 
+/*
+ * The stored trust settings for a listener that follows them: two meta
+ * reads at most once a second (monotonic), on the loop thread.  When the
+ * store cannot answer, the last values stay.
+ */
+static void
+settings_refresh(struct gate_ingress *in)
+{
+	struct certa_trust_settings	 s;
+	struct certa_err		 err;
+	struct timespec			 ts;
+	int64_t				 ms;
+
+	if (!in->follow_mode && !in->follow_ar)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+	if (in->settings_ms != 0 && ms - in->settings_ms < 1000)
+		return;
+	in->settings_ms = ms;
+	certa_err_clear(&err);
+	if (certa_settings_get(in->g->ctx, &s, &err) != CERTA_OK) {
+		fprintf(stderr, "certa gate: trust settings: %s\n", err.msg);
+		return;
+	}
+	if (in->follow_mode)
+		in->mode = s.mode;
+	if (in->follow_ar)
+		in->auto_reject = s.auto_reject;
+}
+
 static int
 verify_cb(X509_STORE_CTX *xs, void *arg)
 {
@@ -263,17 +303,18 @@ verify_cb(X509_STORE_CTX *xs, void *arg)
 		fprintf(stderr, "certa gate: trust store: %s\n", err.msg);
 		goto out;
 	}
+	settings_refresh(in);
 	memset(&pol, 0, sizeof(pol));
 	pol.mode = in->mode;
 	pol.purpose = CERTA_PURPOSE_CLIENT;
-	pol.auto_reject = in->c.auto_reject;
+	pol.auto_reject = in->auto_reject;
 	if (certa_trust_validate_x509(snap, leaf,
 	    X509_STORE_CTX_get0_untrusted(xs), &pol, &tv, &err) != CERTA_OK)
 		goto out;
 	v->valid = tv.valid;
 	snprintf(v->reason, sizeof(v->reason), "%s", tv.reason);
 	ok = tv.valid;
-	if (!ok && in->c.auto_reject && (strcmp(tv.reason, "untrusted") == 0 ||
+	if (!ok && in->auto_reject && (strcmp(tv.reason, "untrusted") == 0 ||
 	    strcmp(tv.reason, "rejected") == 0) &&
 	    (n = i2d_X509(leaf, &leaf_der)) > 0) {
 		certa_err_clear(&err);
@@ -901,7 +942,13 @@ gate_ingress_start(struct gate_common *g,
 	in->g = g;
 	in->c = *c;
 	snprintf(in->name, sizeof(in->name), "ingress %s", c->listen);
-	CERTA_TRY(certa_trust_mode_parse(c->mode, &in->mode, err));
+	in->follow_mode = c->mode == NULL;
+	in->follow_ar = !c->auto_reject && !c->auto_reject_set;
+	in->auto_reject = c->auto_reject;
+	in->mode = CERTA_SETTINGS_DEFAULT_MODE;
+	if (!in->follow_mode)
+		CERTA_TRY(certa_trust_mode_parse(c->mode, &in->mode, err));
+	settings_refresh(in);
 	CERTA_TRY(gate_split_addr("listen", c->listen, host, sizeof(host), &p,
 	    err));
 	CERTA_TRY(resolve_upstream(in, err));

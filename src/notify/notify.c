@@ -825,6 +825,33 @@ certa_notify_thresholds_set(struct certa_ctx *ctx, const char *org_ref,
 }
 
 certa_rc
+certa_notify_org_get(struct certa_ctx *ctx, const char *org_ref,
+    int th[CERTA_NOTIFY_MAX_THRESHOLDS], size_t *n, bool *enabled,
+    struct certa_err *err)
+{
+	struct certa_org_rec	 org;
+	struct org_find		 f;
+	certa_rc		 rc = CERTA_OK;
+
+	memset(&org, 0, sizeof(org));
+	memset(&f, 0, sizeof(f));
+	*n = 0;
+	*enabled = true;
+	CERTA_TRY(certa_org_resolve(ctx, org_ref, &org, err));
+	f.org_id = org.id;
+	CERTA_TRY(certa_store_notify_org_each(certa_ctx_store(ctx),
+	    find_org_rec, &f, err));
+	if (f.found)
+		*enabled = f.rec.enabled;
+	CERTA_TRY(certa_notify_thresholds_parse(f.rec.thresholds != NULL ?
+	    f.rec.thresholds : CERTA_NOTIFY_DEFAULT_THRESHOLDS, th, n, err));
+out:
+	certa_notify_org_rec_clear(&f.rec);
+	certa_org_rec_clear(&org);
+	return rc;
+}
+
+certa_rc
 certa_notify_org_enable(struct certa_ctx *ctx, const char *org_ref, bool on,
     struct certa_err *err)
 {

@@ -50,6 +50,7 @@
 #define GET	CERTA_HTTP_GET
 #define POST	CERTA_HTTP_POST
 #define PATCH	CERTA_HTTP_PATCH
+#define PUT	CERTA_HTTP_PUT
 #define DEL	CERTA_HTTP_DELETE
 #define MAX_SEGS 8
 
@@ -110,6 +111,20 @@ static const struct route routes[] = {
 	{ POST,	 "/api/v1/certificates/*/reissue", R_OPS, api_cert_reissue },
 	{ POST,	 "/api/v1/certificates/*/revocation-requests", R_OPS,
 	    api_revocation_request },
+	{ GET,	 "/api/v1/tokens", R_AUD, api_token_list },
+	{ POST,	 "/api/v1/tokens", R_ADM, api_token_create },
+	{ DEL,	 "/api/v1/tokens/*", R_ADM, api_token_revoke },
+	{ GET,	 "/api/v1/notifications/channels", R_AUD, api_channel_list },
+	{ POST,	 "/api/v1/notifications/channels", R_ADM,
+	    api_channel_create },
+	{ DEL,	 "/api/v1/notifications/channels/*", R_ADM,
+	    api_channel_delete },
+	{ GET,	 "/api/v1/organisations/*/notifications", R_ANY,
+	    api_org_notify_get },
+	{ PUT,	 "/api/v1/organisations/*/notifications", R_ADM,
+	    api_org_notify_set },
+	{ GET,	 "/api/v1/settings/trust", R_ANY, api_settings_trust_get },
+	{ PUT,	 "/api/v1/settings/trust", R_ADM, api_settings_trust_set },
 };
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
@@ -417,6 +432,7 @@ method_name(unsigned m)
 	case GET: return "GET";
 	case POST: return "POST";
 	case PATCH: return "PATCH";
+	case PUT: return "PUT";
 	case DEL: return "DELETE";
 	default: return "?";
 	}

@@ -187,6 +187,18 @@ bool	api_org_body(struct api_call *, json_t *b, const char **name,
     int *approval);
 /* An organisation's JSON with its "approval" policy. */
 json_t	*api_org_json(struct api_call *, const struct certa_org_rec *o);
+/* Settings (api_settings.c): tokens, notification channels and
+ * per-organisation switches, trust settings. */
+void	api_token_list(struct api_call *);
+void	api_token_create(struct api_call *);
+void	api_token_revoke(struct api_call *);
+void	api_channel_list(struct api_call *);
+void	api_channel_create(struct api_call *);
+void	api_channel_delete(struct api_call *);
+void	api_org_notify_get(struct api_call *);
+void	api_org_notify_set(struct api_call *);
+void	api_settings_trust_get(struct api_call *);
+void	api_settings_trust_set(struct api_call *);
 /* The daemon's tick: carry out due lifecycle work (reissue revocations). */
 void	api_lifecycle_tick(struct certa_ctx *);
 

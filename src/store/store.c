@@ -18,6 +18,7 @@
  * ("postgresql://") must be asked before it.
  */
 static const struct certa_store_ops *const backends[] = {
+	&certa_store_postgres_ops,
 	&certa_store_sqlite_ops,
 };
 
@@ -115,7 +116,8 @@ certa_store_open(struct certa_store **out, const char *dsn,
 		}
 	}
 	CERTA_FAIL(CERTA_E_STORE, "open store '%s': no store backend handles "
-	    "it (use \"sqlite:PATH\" or a file path)", dsn);
+	    "it (use \"sqlite:PATH\", a file path or \"postgresql://...\")",
+	    dsn);
 out:
 	return rc;
 }

@@ -196,5 +196,6 @@ struct certa_store_base {
 };
 
 extern const struct certa_store_ops	certa_store_sqlite_ops;
+extern const struct certa_store_ops	certa_store_postgres_ops;
 
 #endif

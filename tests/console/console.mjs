@@ -318,7 +318,57 @@ async function main() {
     await step('settings and dashboard', async () => {
       await nav(page, 'settings', 'Settings');
       await page.getByText('api:token:admin').first().waitFor();
+      // A token made in the console: shown once, accepted by the API.
+      const tokens = page.locator('#tokens');
+      await tokens.getByRole('textbox', { name: 'Token name' }).fill('console-ci');
+      await tokens.getByRole('combobox', { name: 'Role' }).selectOption('auditor');
+      await tokens.getByRole('button', { name: 'Create token' }).click();
+      await tokens.getByText('Token console-ci created.').waitFor();
+      const secret = (await page.locator('#new-token').innerText()).trim();
+      if (!/^certa_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/.test(secret)) throw new Error(`token shown: ${secret}`);
+      const who = await page.request.get(URL_ + '/api/v1/whoami', { headers: { Authorization: 'Bearer ' + secret } });
+      const me = await who.json();
+      if (who.status() !== 200 || me.actor !== 'api:token:console-ci' || me.role !== 'auditor') {
+        throw new Error(`the new token: ${who.status()} ${JSON.stringify(me)}`);
+      }
+      await tokens.getByRole('cell', { name: 'console-ci', exact: true }).waitFor();
+      // The same name again: the API's words next to the button.
+      expected.push(409);
+      await tokens.getByRole('textbox', { name: 'Token name' }).fill('console-ci');
+      await tokens.getByRole('button', { name: 'Create token' }).click();
+      await tokens.getByRole('alert').filter({ hasText: /\S/ }).first().waitFor();
       await shot(page, '16-settings');
+      // Revoked in the console: the API refuses it.
+      await tokens.getByRole('button', { name: 'Revoke console-ci' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+      await tokens.getByText('Token console-ci revoked.').waitFor();
+      const gone = await page.request.get(URL_ + '/api/v1/whoami', { headers: { Authorization: 'Bearer ' + secret } });
+      if (gone.status() !== 401) throw new Error(`revoked token answered ${gone.status()}`);
+      // Trust settings for certa gate.
+      const trust = page.locator('#trust-settings');
+      await trust.getByRole('combobox', { name: 'Validation mode' }).selectOption('certa_ca');
+      await trust.getByRole('checkbox', { name: 'Auto-reject unknown clients' }).check();
+      await trust.getByRole('button', { name: 'Save trust settings' }).click();
+      await trust.getByText('Trust settings saved.').waitFor();
+      // A webhook channel; a bad threshold is refused next to its button.
+      const ch = page.locator('#channels');
+      await ch.getByRole('textbox', { name: 'Target (URL or mail address)' }).fill('https://hooks.example/console');
+      await ch.getByLabel('Webhook secret').fill('console-webhook-secret-0123');
+      await ch.getByRole('button', { name: 'Add channel' }).click();
+      await ch.getByText(/^Channel \d+ added\.$/).waitFor();
+      await ch.getByRole('cell', { name: 'https://hooks.example/console' }).waitFor();
+      const th = page.locator('#thresholds');
+      await th.getByRole('combobox', { name: 'Organisation' }).selectOption({ label: 'acme' });
+      await th.getByRole('textbox', { name: 'Days before expiry' }).fill('60,0');
+      expected.push(422);
+      await th.getByRole('button', { name: 'Save notifications' }).click();
+      await th.getByRole('alert').filter({ hasText: /thresholds/ }).waitFor();
+      await th.getByRole('textbox', { name: 'Days before expiry' }).fill('3,60,14');
+      await th.getByRole('button', { name: 'Save notifications' }).click();
+      await th.getByText('Notifications saved.').waitFor();
+      const v = await th.getByRole('textbox', { name: 'Days before expiry' }).inputValue();
+      if (v !== '60,14,3') throw new Error(`thresholds shown: ${v}`);
+      await shot(page, '16b-settings-saved');
       await nav(page, '', 'Dashboard');
       await page.getByText('pending requests', { exact: true }).waitFor();
       await shot(page, '17-dashboard-after');

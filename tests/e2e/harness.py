@@ -36,6 +36,7 @@ def run(args, input=None, env=None, cwd=None, timeout=120):
     e.pop("CERTA_PASSPHRASE", None)
     e.pop("CERTA_PASSPHRASE_FILE", None)
     e.pop("CERTA_DIR", None)
+    e.pop("CERTA_STORE", None)
     if env:
         e.update(env)
     p = subprocess.run(args, input=input, stdout=subprocess.PIPE,

@@ -347,6 +347,23 @@ class ConsoleTest(ServeMixin, CheckedTest):
         self.assertEqual([e["seq"] for e in rows],
                          sorted(e["seq"] for e in rows))
         self.assertTrue(any("revoke" in e["action"] for e in rows))
+        # Settings made in the console: a token (revoked there), the
+        # trust settings, a webhook channel, an organisation's thresholds.
+        toks = {t["name"]: t for t in
+                json.loads(self.ok("token", "list", "--json").text)}
+        self.assertEqual((toks["console-ci"]["role"],
+                          toks["console-ci"]["status"]),
+                         ("auditor", "revoked"))
+        self.assertEqual(json.loads(self.ok("settings", "show",
+                                            "--json").text),
+                         {"mode": "certa_ca", "auto_reject": True})
+        chans = json.loads(self.ok("notify", "channel", "list",
+                                   "--json").text)
+        self.assertEqual([c["target"] for c in chans],
+                         ["https://hooks.example/console"])
+        audit = self.ok("audit", "list", "--json").text
+        self.assertIn("notify.org.set", audit)
+        self.assertNotIn("console-webhook-secret", audit)
         # A screenshot per page.
         shots = [f for f in os.listdir(ARTIFACTS) if f.endswith(".png")]
         self.assertGreaterEqual(len(shots), 23, shots)

@@ -24,7 +24,8 @@ API_C = os.path.join(ROOT, "src", "proto", "api.c")
 
 HTTP_METHODS = ("get", "post", "patch", "delete", "put", "head", "options",
                 "trace")
-C_METHODS = {"GET": "get", "POST": "post", "PATCH": "patch", "DEL": "delete"}
+C_METHODS = {"GET": "get", "POST": "post", "PATCH": "patch", "PUT": "put",
+             "DEL": "delete"}
 ALL_ROLES = ("admin", "approver", "operator", "auditor")
 C_ROLES = {"0": (), "R_ANY": ALL_ROLES, "R_ADM": ("admin",),
            "R_OPS": ("admin", "operator"), "R_AUD": ("admin", "auditor"),
@@ -54,13 +55,13 @@ def c_routes():
                    m.group(1), flags=re.S)
     out = {}
     for meth, pat, roles, fn in re.findall(
-            r"\{\s*(GET|POST|PATCH|DEL)\s*,\s*\"([^\"]+)\"\s*,\s*"
+            r"\{\s*(GET|POST|PATCH|PUT|DEL)\s*,\s*\"([^\"]+)\"\s*,\s*"
             r"([A-Za-z0-9_]+)\s*,\s*(\w+)\s*\}", table):
         key = (C_METHODS[meth], pat)
         assert key not in out, "route twice: %r" % (key,)
         out[key] = C_ROLES[roles]
     # Every "{ METHOD," entry must have been understood.
-    assert len(out) == len(re.findall(r"\{\s*(?:GET|POST|PATCH|DEL)\s*,",
+    assert len(out) == len(re.findall(r"\{\s*(?:GET|POST|PATCH|PUT|DEL)\s*,",
                                       table)), "unparsed route entries"
     return out
 
@@ -432,6 +433,17 @@ class OpenApiLiveTest(ServeMixin, CheckedTest):
                 self.assertEqual(body["state"], want)
             return f
 
+        def thresholds(want):
+            def f(state, body):
+                self.assertEqual(body["thresholds"], want)
+            return f
+
+        def trust_is(mode, ar):
+            def f(state, body):
+                self.assertEqual((body["mode"], body["auto_reject"]),
+                                 (mode, ar))
+            return f
+
         def jwks(state, body):
             self.assertEqual([k["use"] for k in body["keys"]], ["sig"])
 
@@ -565,8 +577,35 @@ class OpenApiLiveTest(ServeMixin, CheckedTest):
                 "params": {"alias": "other"}, "check": in_list("rejected")}),
             ("post", T + "/{alias}/trust", lambda s: {
                 "params": {"alias": "other"}, "check": in_list("trusted")}),
+            # Settings: tokens, notification channels and switches,
+            # the trust settings the gate follows.
+            ("get", "/api/v1/tokens", lambda s: {}),
+            ("post", "/api/v1/tokens", lambda s: {
+                "body": js({"role": "auditor", "name": "walk-token"}),
+                "ctype": J, "check": keep("token")}),
+            ("get", "/api/v1/notifications/channels", lambda s: {}),
+            ("post", "/api/v1/notifications/channels", lambda s: {
+                "body": js({"kind": "webhook",
+                            "target": "https://hooks.example/certa",
+                            "secret": "walk-secret-0123456789",
+                            "organisation": "acme"}),
+                "ctype": J, "check": keep("channel")}),
+            ("get", O + "/{org}/notifications",
+             lambda s: {"params": {"org": "acme"}}),
+            ("put", O + "/{org}/notifications", lambda s: {
+                "params": {"org": "acme"},
+                "body": js({"thresholds": [14, 60, 3], "enabled": True}),
+                "ctype": J, "check": thresholds([60, 14, 3])}),
+            ("get", "/api/v1/settings/trust", lambda s: {}),
+            ("put", "/api/v1/settings/trust", lambda s: {
+                "body": js({"mode": "trusted_list", "auto_reject": True}),
+                "ctype": J, "check": trust_is("trusted_list", True)}),
             ("delete", T + "/{alias}", lambda s: {"params": {"alias":
                                                              "third"}}),
+            ("delete", "/api/v1/tokens/{token}",
+             lambda s: {"params": {"token": s["token"]}}),
+            ("delete", "/api/v1/notifications/channels/{channel}",
+             lambda s: {"params": {"channel": s["channel"]}}),
             ("delete", A + "/{app}", lambda s: {"params": {"app": s["app"]}}),
             ("delete", O + "/{org}", lambda s: {"params": {"org": s["org"]}}),
         ]

@@ -410,16 +410,34 @@ test_org_and_cert_switches(void **state)
 	struct stub			 s;
 	char				 ref[24];
 	int64_t				 na, cert, ch, now;
+	int				 th[CERTA_NOTIFY_MAX_THRESHOLDS];
+	size_t				 nth;
+	bool				 on;
 
 	(void)state;
 	cert = fixture(&s, "switch-o", 50, &na, &ch);
 	now = na - 50 * DAY;
+	/* Never set: the default, enabled. */
+	OK(certa_notify_org_get(ctx, "switch-o", th, &nth, &on, &E));
+	assert_int_equal(nth, 4);
+	assert_int_equal(th[0], 90);
+	assert_int_equal(th[3], 1);
+	assert_true(on);
 	/* Thresholds 14,3: 50 days left is not due. */
 	OK(certa_notify_thresholds_set(ctx, "switch-o", "14,3", &E));
+	OK(certa_notify_org_get(ctx, "switch-o", th, &nth, &on, &E));
+	assert_int_equal(nth, 2);
+	assert_int_equal(th[0], 14);
+	assert_int_equal(th[1], 3);
 	st = run_at(&s, now);
 	assert_int_equal(st.due, 0);
 	/* Organisation off: not even at 10 days. */
 	OK(certa_notify_org_enable(ctx, "switch-o", false, &E));
+	OK(certa_notify_org_get(ctx, "switch-o", th, &nth, &on, &E));
+	assert_false(on);
+	assert_int_equal(nth, 2);
+	RC(certa_notify_org_get(ctx, "no-such-org", th, &nth, &on, &E),
+	    CERTA_E_NOTFOUND);
 	st = run_at(&s, na - 10 * DAY);
 	assert_int_equal(st.due, 0);
 	OK(certa_notify_org_enable(ctx, "switch-o", true, &E));

@@ -5,6 +5,7 @@ import * as pages from './pages.js';
 import * as certs from './certs.js';
 import * as trust from './trust.js';
 import * as reqs from './requests.js';
+import * as settings from './settings.js';
 
 const routes = [
   [/^$/, pages.dashboard],
@@ -19,7 +20,7 @@ const routes = [
   [/^trust$/, trust.list],
   [/^trust\/([^/]+)$/, trust.details],
   [/^audit$/, pages.audit],
-  [/^settings$/, pages.settings],
+  [/^settings$/, settings.settings],
 ];
 
 const main = document.getElementById('main');

@@ -1,5 +1,5 @@
-// Dashboard, organisations and applications, audit log, settings.
-import { api, all, enc, session } from './api.js';
+// Dashboard, organisations and applications, audit log (settings.js: settings).
+import { api, all, enc } from './api.js';
 import { h, field, messageLine, busy, badge, fmtTime, daysLeft, table,
   pagedTable, download } from './ui.js';
 
@@ -220,33 +220,3 @@ export async function audit(view, _p, query) {
   view.append(form, ...msg.nodes, holder);
   show();
 }
-
-export async function settings(view) {
-  view.append(h('h1', { text: 'Settings' }));
-  const me = await api('GET', '/whoami');
-  const ready = await fetch('/readyz', { cache: 'no-store' }).then((r) => r.json()).catch(() => null);
-  view.append(
-    h('section.card', h('h2', { text: 'You' }),
-      h('dl.details',
-        h('dt', { text: 'Actor' }), h('dd', { text: me.actor }),
-        h('dt', { text: 'Role' }), h('dd', { text: me.role }),
-        h('dt', { text: 'Signed in with' }), h('dd', { text: session.mode === 'cert' ? 'client certificate' : 'API token (this tab only)' }),
-        h('dt', { text: 'Store' }), h('dd', { text: ready ? `${ready.status} (${ready.store || '?'})` : 'unknown' }))),
-    h('section.card', h('h2', { text: 'Managed outside the console' }),
-      h('p', { text: 'The REST API does not offer these settings yet; change them with the certa command on the server:' }),
-      table([
-        { label: 'Setting', cell: (r) => r[0] },
-        { label: 'Command', cell: (r) => h('code', { text: r[1] }), mono: true },
-      ], [
-        ['Validation mode of the gate', 'certa gate --mode certa_ca|trusted_ca|trusted_list (or the "gate" setting of certa serve --config)'],
-        ['Auto-reject unknown clients', 'certa gate --auto-reject'],
-        ['Approval required', 'certa org update ORG --approval required'],
-        ['Notification thresholds', 'certa notify thresholds --org ORG 60,14,3'],
-        ['Notification channels', 'certa notify channel add --webhook URL --secret-file F | --smtp ADDRESS; certa notify channel list'],
-        ['API tokens', 'certa token create --role ROLE --name NAME; certa token list; certa token revoke ID'],
-        ['Client certificate roles', 'certa role map --fingerprint HEX --role ROLE'],
-      ])),
-    h('section.card', h('h2', { text: 'Certificate types' }),
-      h('p', { text: 'Types known to this console: ' + TYPES.join(', ') + '.' })));
-}
-

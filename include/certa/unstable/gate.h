@@ -22,8 +22,11 @@
 struct certa_gate_ingress_cfg {
 	const char	*listen;	/* ADDR:PORT (port 0: any) */
 	const char	*upstream;	/* tcp://HOST:PORT | http://HOST:PORT */
-	const char	*mode;		/* trust mode name; "trusted_ca" */
+	const char	*mode;		/* trust mode name; NULL: follow the
+					 * stored setting (certa settings) */
 	bool		 auto_reject;	/* record unknown clients */
+	bool		 auto_reject_set; /* explicit; else (unless
+					 * auto_reject) follow the setting */
 	bool		 proxy_protocol; /* tcp: send PROXY v2 with SSL TLVs */
 	const char	*tls_cert;	/* PEM chain; NULL: issued by certa */
 	const char	*tls_key;
