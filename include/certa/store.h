@@ -270,6 +270,23 @@ CERTA_MUST_USE certa_rc certa_store_cert_count_valid(struct certa_store *,
 CERTA_MUST_USE certa_rc certa_store_revoked_each(struct certa_store *,
     int64_t ca_id, certa_store_revoked_fn fn, void *arg, struct certa_err *);
 
+/*
+ * Import (certa store migrate, include/certa/migrate.h): insert a row
+ * with its own id (rec->id > 0) and every field as given, a certificate
+ * with its status, revocation, DER and key, so rows that refer to it by id
+ * keep doing so; ids assigned later are larger.  No defaults are filled
+ * in and nothing else changes (no trust generation bump).  CONFLICT when
+ * the id, a name or a (CA, serial) is taken.
+ */
+CERTA_MUST_USE certa_rc certa_store_org_import(struct certa_store *,
+    const struct certa_org_rec *rec, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_app_import(struct certa_store *,
+    const struct certa_app_rec *rec, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_ca_import(struct certa_store *,
+    const struct certa_ca_rec *rec, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_cert_import(struct certa_store *,
+    const struct certa_cert_rec *rec, struct certa_err *);
+
 /* Audit log: append with rec->seq = last + 1; CONFLICT if seq exists. */
 CERTA_MUST_USE certa_rc certa_store_audit_append(struct certa_store *,
     const struct certa_audit_rec *rec, struct certa_err *);
@@ -672,6 +689,53 @@ CERTA_MUST_USE certa_rc certa_store_request_transition(struct certa_store *,
     int64_t id, const char *from, const char *to, const char *decided_by,
     const char *comment, int64_t issued_cert_id, int64_t at,
     struct certa_err *);
+/*
+ * Cluster (issue 8): one row per running `certa serve`, upserted by its
+ * heartbeat, and named leases for jobs that one node at a time runs.
+ */
+struct certa_node_rec {
+	char		 id[40];	/* random per process, hex */
+	char		 name[128];	/* host:pid */
+	int64_t		 started_at;
+	int64_t		 last_heartbeat;
+	int64_t		 generation;	/* trust generation it last read */
+	int64_t		 audit_seq;	/* audit head it last read */
+};
+typedef certa_rc (*certa_store_node_fn)(const struct certa_node_rec *,
+    void *);
+/* Insert or replace the row of rec->id. */
+CERTA_MUST_USE certa_rc certa_store_node_put(struct certa_store *,
+    const struct certa_node_rec *rec, struct certa_err *);
+/* Every node, ordered by started_at then id. */
+CERTA_MUST_USE certa_rc certa_store_node_each(struct certa_store *,
+    certa_store_node_fn fn, void *arg, struct certa_err *);
+/*
+ * Take or renew lease name for holder until expires_at, in one statement
+ * (compare-and-set): granted when nobody holds it, holder holds it
+ * already, or the holder's expiry is before now.  *held says which.
+ */
+CERTA_MUST_USE certa_rc certa_store_lease_take(struct certa_store *,
+    const char *name, const char *holder, int64_t now, int64_t expires_at,
+    bool *held, struct certa_err *);
+
+/* The newest CRL of a CA, shared by the nodes (der owned by the record). */
+struct certa_crl_rec {
+	int64_t		 ca_id;
+	int64_t		 crl_number;
+	int64_t		 this_update;
+	int64_t		 next_update;
+	uint8_t		*der;
+	size_t		 der_len;
+};
+void	certa_crl_rec_clear(struct certa_crl_rec *);
+/* Store rec as ca_id's newest CRL unless one with a number >= rec's is
+ * there already (one statement); *stored says which. */
+CERTA_MUST_USE certa_rc certa_store_crl_put(struct certa_store *,
+    const struct certa_crl_rec *rec, bool *stored, struct certa_err *);
+/* ca_id's newest CRL into *out; NOTFOUND when none was stored. */
+CERTA_MUST_USE certa_rc certa_store_crl_get(struct certa_store *,
+    int64_t ca_id, struct certa_crl_rec *out, struct certa_err *);
+
 /* An organisation's approval policy.  NOTFOUND for an unknown id. */
 CERTA_MUST_USE certa_rc certa_store_org_set_approval(struct certa_store *,
     int64_t org_id, bool required, struct certa_err *);

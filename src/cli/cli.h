@@ -113,6 +113,7 @@ int	cmd_notify(int argc, char **argv);
 int	cmd_request(int argc, char **argv);
 int	cmd_policy(int argc, char **argv);
 int	cmd_settings(int argc, char **argv);
+int	cmd_store(int argc, char **argv);
 
 /* Lifecycle (cmd_request.c): cert renew / cert reissue of rec. */
 struct certa_lc_result;

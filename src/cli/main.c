@@ -36,6 +36,8 @@ static const struct {
 	    "run, test, log" },
 	{ "settings", cmd_settings, "trust settings the gate follows: "
 	    "show, set" },
+	{ "store", cmd_store, "store maintenance: migrate a store into an "
+	    "empty one (SQLite to PostgreSQL)" },
 	{ "serve", cmd_serve, "run the daemon (REST API, OCSP, CRL, CA)" },
 	{ "gate", cmd_gate, "mTLS proxy: ingress that enforces the trust "
 	    "store, egress that presents client certificates" },

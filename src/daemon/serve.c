@@ -10,7 +10,17 @@
  *     (debounce) and when half its validity has passed;
  *   - expiry notifications: a pass at start and every notify_interval
  *     seconds (default 60, 0 = off) on a thread of their own with their
- *     own context, so deliveries never block this loop (notify.h).
+ *     own context, so deliveries never block this loop (notify.h);
+ *   - every 2 s: the node's heartbeat (certa_store_node_put: id, name,
+ *     start, the trust generation and audit head it last read), listed
+ *     by GET /api/v1/cluster (docs/operations.md "Cluster"), and the
+ *     "crl" lease taken or renewed (certa_store_lease_take, SERVE_LEASE_S).
+ * CRL regeneration (on a revocation, at half validity) is a periodic job
+ * of the lease holder only; it stores each CRL it makes
+ * (certa_store_crl_put) and the other nodes serve that one
+ * (certa_store_crl_get at each heartbeat, and every tick while a
+ * revocation they saw is not in it yet).  Without a holder for a long
+ * time (3/4 of the CRL's validity) a node makes its own.
  * Signals: SIGTERM/SIGINT stop accepting, let queued responses drain (at
  * most 5 s) and return; SIGHUP reopens the access log, re-reads the CA
  * certificates and regenerates the CRL.  The CA key stays in the signer.
@@ -31,6 +41,7 @@
 #include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include <certa/certa.h>
@@ -50,6 +61,8 @@
 #define SERVE_TICK_MS		250
 #define SERVE_CRL_DEBOUNCE_MS	1000
 #define SERVE_DRAIN_MS		5000
+#define SERVE_HEARTBEAT_MS	2000
+#define SERVE_LEASE_S		5	/* taken over <= 5 + 1 + 2 s after a stop */
 
 #define SERVE_MAX_NAMES		8
 
@@ -88,6 +101,13 @@ struct serve {
 	const char		*in_access_log;	/* the flag, if given */
 	char			*access_log_buf; /* owns; after a reload */
 	int64_t			 drain_until_ms;
+	struct certa_node_rec	 node;		/* this daemon in the cluster */
+	int64_t			 heartbeat_ms;	/* next one due */
+	bool			 crl_leader;	/* holds the "crl" lease */
+	int64_t			 crl_ca_id;	/* the CRL served: CA, */
+	char			 crl_ca_name[64];
+	int64_t			 crl_number;	/* number, */
+	int64_t			 crl_own_at;	/* fallback: make our own */
 };
 
 static int64_t
@@ -536,11 +556,15 @@ regen_crl(struct serve *s, struct certa_err *err)
 {
 	struct certa_ca_rec	 ca;
 	struct certa_crl_info	 info;
+	struct certa_crl_rec	 rec;
+	struct certa_err	 e2;
+	bool			 stored = false;
 	uint8_t			*der = NULL;
 	size_t			 len = 0;
 	certa_rc		 rc = CERTA_OK;
 
 	memset(&ca, 0, sizeof(ca));
+	certa_err_clear(&e2);
 	CERTA_TRY(certa_store_ca_get_active(certa_ctx_store(s->ctx), "issuing",
 	    &ca, err));
 	CERTA_TRY(certa_crl_generate(s->ctx, false, s->o.crl_validity, &der,
@@ -550,11 +574,133 @@ regen_crl(struct serve *s, struct certa_err *err)
 	s->dist.ncrls = 1;
 	s->crl_regen_at = info.this_update +
 	    (info.next_update - info.this_update) / 2;
+	s->crl_own_at = info.this_update +
+	    (info.next_update - info.this_update) * 3 / 4;
 	s->crl_dirty_ms = 0;
+	s->crl_ca_id = ca.id;
+	snprintf(s->crl_ca_name, sizeof(s->crl_ca_name), "%s", ca.name);
+	s->crl_number = info.number;
+	/* For the other nodes (a newer one stored already wins). */
+	memset(&rec, 0, sizeof(rec));
+	rec.ca_id = ca.id;
+	rec.crl_number = info.number;
+	rec.this_update = info.this_update;
+	rec.next_update = info.next_update;
+	rec.der = der;
+	rec.der_len = len;
+	if (certa_store_crl_put(certa_ctx_store(s->ctx), &rec, &stored,
+	    &e2) != CERTA_OK)
+		note("store the CRL", &e2);
 out:
 	certa_ca_rec_clear(&ca);
 	free(der);
 	return rc;
+}
+
+/*
+ * Serve the CRL the lease holder stored when it is newer than ours; true
+ * when it was.  Errors are noted: the current one stays served.
+ */
+static bool
+adopt_crl(struct serve *s)
+{
+	struct certa_crl_rec	 rec;
+	struct certa_err	 err;
+	bool			 took = false;
+
+	certa_err_clear(&err);
+	if (s->crl_ca_id == 0)
+		return false;
+	if (certa_store_crl_get(certa_ctx_store(s->ctx), s->crl_ca_id, &rec,
+	    &err) != CERTA_OK) {
+		if (err.rc != CERTA_E_NOTFOUND)
+			note("read the stored CRL", &err);
+		return false;
+	}
+	if (rec.crl_number > s->crl_number) {
+		if (certa_dist_set(&s->dist.crls[0], s->crl_ca_name, rec.der,
+		    rec.der_len, rec.this_update, rec.next_update, &err) !=
+		    CERTA_OK) {
+			note("serve the stored CRL", &err);
+		} else {
+			s->dist.ncrls = 1;
+			s->crl_number = rec.crl_number;
+			s->crl_regen_at = rec.this_update +
+			    (rec.next_update - rec.this_update) / 2;
+			s->crl_own_at = rec.this_update +
+			    (rec.next_update - rec.this_update) * 3 / 4;
+			took = true;
+		}
+	}
+	certa_crl_rec_clear(&rec);
+	return took;
+}
+
+/* Who this daemon is in the cluster: a random id, host:pid. */
+static void
+node_init(struct serve *s)
+{
+	unsigned char	 r[16];
+	char		 host[96];
+	size_t		 i;
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		memset(r, 0, sizeof(r));
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(s->node.id + 2 * i, 3, "%02x", r[i]);
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(s->node.name, sizeof(s->node.name), "%s:%ld", host,
+	    (long)getpid());
+	s->node.started_at = certa_now();
+}
+
+/* Take or renew the "crl" lease; say when leadership changes. */
+static void
+lead(struct serve *s)
+{
+	struct certa_err	 err;
+	int64_t			 now = certa_now();
+	bool			 held = false;
+
+	certa_err_clear(&err);
+	if (certa_store_lease_take(certa_ctx_store(s->ctx), "crl", s->node.id,
+	    now, now + SERVE_LEASE_S, &held, &err) != CERTA_OK) {
+		note("lease", &err);
+		held = false;
+	}
+	if (held != s->crl_leader)
+		fprintf(stderr, "certa serve: node %s (%s) %s the periodic "
+		    "jobs (lease \"crl\")\n", s->node.id, s->node.name,
+		    held ? "now runs" : "no longer runs");
+	s->crl_leader = held;
+	if (!held)
+		(void)adopt_crl(s);
+}
+
+/* The heartbeat: what this node last read of the store, and when. */
+static void
+heartbeat(struct serve *s)
+{
+	struct certa_store	*st = certa_ctx_store(s->ctx);
+	struct certa_err	 err;
+	uint64_t		 gen = 0;
+	int64_t			 seq = 0;
+	char			 hash[65];
+
+	certa_err_clear(&err);
+	if (certa_store_trust_generation(st, &gen, &err) != CERTA_OK ||
+	    certa_store_audit_last(st, &seq, hash, &err) != CERTA_OK) {
+		note("heartbeat", &err);
+		return;
+	}
+	s->node.generation = (int64_t)gen;
+	s->node.audit_seq = seq;
+	s->node.last_heartbeat = certa_now();
+	if (certa_store_node_put(st, &s->node, &err) != CERTA_OK)
+		note("heartbeat", &err);
+	lead(s);
 }
 
 static void
@@ -579,6 +725,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	api_lifecycle_tick(s->ctx);	/* reissues' superseded revocations */
+	if (ms >= s->heartbeat_ms) {
+		s->heartbeat_ms = ms + SERVE_HEARTBEAT_MS;
+		heartbeat(s);
+	}
 	if (certa_ocsp_poll(s->ocsp, certa_now(), &revoked, &err) != CERTA_OK)
 		note("OCSP poll", &err);
 	if (s->tls_renew_at != 0 && certa_now() >= s->tls_renew_at) {
@@ -590,6 +740,14 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	if (revoked > 0 && s->crl_dirty_ms == 0)
 		s->crl_dirty_ms = ms;
+	/* Not the lease holder: serve its CRL; our own only as a fallback. */
+	if (!s->crl_leader && (s->crl_dirty_ms != 0 ||
+	    certa_now() >= s->crl_regen_at)) {
+		if (adopt_crl(s))
+			s->crl_dirty_ms = 0;
+		else if (certa_now() < s->crl_own_at)
+			return;
+	}
 	if ((s->crl_dirty_ms != 0 &&
 	    ms - s->crl_dirty_ms >= SERVE_CRL_DEBOUNCE_MS) ||
 	    certa_now() >= s->crl_regen_at) {
@@ -808,6 +966,9 @@ certa_serve_run(const struct certa_serve_opts *in, struct certa_err *err)
 	CERTA_TRY(start_api(&s, err));
 	CERTA_TRY(load_cas(&s, err));
 	CERTA_TRY(regen_crl(&s, err));
+	node_init(&s);
+	heartbeat(&s);		/* listed at once; then every 2 s */
+	s.heartbeat_ms = now_ms() + SERVE_HEARTBEAT_MS;
 	if (s.cfg != NULL && json_object_get(s.cfg, "gate") != NULL)
 		CERTA_TRY(certa_gate_embed_start(s.base, s.ctx, s.log,
 		    json_object_get(s.cfg, "gate"), &s.gate, err));

@@ -125,6 +125,7 @@ static const struct route routes[] = {
 	    api_org_notify_set },
 	{ GET,	 "/api/v1/settings/trust", R_ANY, api_settings_trust_get },
 	{ PUT,	 "/api/v1/settings/trust", R_ADM, api_settings_trust_set },
+	{ GET,	 "/api/v1/cluster", R_ANY, api_cluster },
 };
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 

@@ -114,6 +114,10 @@ enum stmt_id {
 	ST_CA_EACH,
 	ST_CA_NEXT_CRL,
 	ST_CERT_RESERVE,
+	ST_ORG_IMPORT,
+	ST_APP_IMPORT,
+	ST_CA_IMPORT,
+	ST_CERT_IMPORT,
 	ST_CERT_FINISH,
 	ST_CERT_PROBE,
 	ST_CERT_GET,
@@ -180,6 +184,11 @@ enum stmt_id {
 	ST_NOTICE_UPDATE,
 	ST_NOTIFY_DELIVERY_PUT,
 	ST_NOTIFY_DELIVERY_EACH,
+	ST_NODE_PUT,
+	ST_NODE_EACH,
+	ST_LEASE_TAKE,
+	ST_CRL_PUT,
+	ST_CRL_GET,
 	ST__COUNT
 };
 
@@ -235,6 +244,35 @@ struct stmt {
 };
 
 static const struct stmt stmts[ST__COUNT] = {
+	/* Cluster (008_cluster.sql): one upsert each. */
+	[ST_NODE_PUT] = { "INSERT INTO node (id, name, started_at, "
+	    "last_heartbeat, generation, audit_seq) VALUES ($1::text, "
+	    "$2::text, $3::bigint, $4::bigint, $5::bigint, $6::bigint) "
+	    "ON CONFLICT (id) DO UPDATE SET "
+	    "name = excluded.name, started_at = excluded.started_at, "
+	    "last_heartbeat = excluded.last_heartbeat, "
+	    "generation = excluded.generation, audit_seq = excluded.audit_seq",
+	    0 },
+	[ST_NODE_EACH] = { "SELECT id, name, started_at, last_heartbeat, "
+	    "generation, audit_seq FROM node ORDER BY started_at, id",
+	    F_READ },
+	/* Granted (one row changed) when free, ours, or expired. */
+	[ST_LEASE_TAKE] = { "INSERT INTO lease (name, holder, expires_at) "
+	    "VALUES ($1::text, $2::text, $4::bigint) ON CONFLICT (name) "
+	    "DO UPDATE SET holder = excluded.holder, "
+	    "expires_at = excluded.expires_at "
+	    "WHERE lease.holder = excluded.holder "
+	    "OR lease.expires_at < $3::bigint", 0 },
+	/* Only a newer CRL replaces the stored one. */
+	[ST_CRL_PUT] = { "INSERT INTO crl_latest (ca_id, crl_number, "
+	    "this_update, next_update, der) VALUES ($1::bigint, $2::bigint, "
+	    "$3::bigint, $4::bigint, $5::bytea) ON CONFLICT (ca_id) DO UPDATE "
+	    "SET crl_number = excluded.crl_number, "
+	    "this_update = excluded.this_update, "
+	    "next_update = excluded.next_update, der = excluded.der "
+	    "WHERE crl_latest.crl_number < excluded.crl_number", 0 },
+	[ST_CRL_GET] = { "SELECT crl_number, this_update, next_update, der "
+	    "FROM crl_latest WHERE ca_id = $1::bigint", F_READ },
 	[ST_META_GET] = { "SELECT value FROM meta WHERE key = $1::text",
 	    F_READ },
 	[ST_META_SET] = { "INSERT INTO meta (key, value) "
@@ -274,6 +312,38 @@ static const struct stmt stmts[ST__COUNT] = {
 	 */
 	[ST_CA_NEXT_CRL] = { "UPDATE ca SET crl_number = crl_number + 1 "
 	    "WHERE id = $1::bigint RETURNING crl_number", 0 },
+	/*
+	 * Imports (certa store migrate): the row's own id, then the identity
+	 * sequence moved to the largest id, so later puts get larger ones.
+	 */
+	[ST_ORG_IMPORT] = { "WITH i AS (INSERT INTO organisation (id, name, "
+	    "created_at) VALUES ($1::bigint, $2::text, $3::bigint) RETURNING "
+	    "id) SELECT setval(pg_get_serial_sequence('organisation', 'id'), "
+	    "GREATEST((SELECT id FROM i), (SELECT COALESCE(max(id), 1) "
+	    "FROM organisation)))", F_GUARD },
+	[ST_APP_IMPORT] = { "WITH i AS (INSERT INTO application (id, org_id, "
+	    "name, created_at) VALUES ($1::bigint, $2::bigint, $3::text, "
+	    "$4::bigint) RETURNING id) SELECT setval(pg_get_serial_sequence("
+	    "'application', 'id'), GREATEST((SELECT id FROM i), (SELECT "
+	    "COALESCE(max(id), 1) FROM application)))", F_GUARD },
+	[ST_CA_IMPORT] = { "WITH i AS (INSERT INTO ca (id, name, role, "
+	    "parent_id, status, cert_der, key_pem, crl_number, created_at) "
+	    "VALUES ($1::bigint, $2::text, $3::text, $4::bigint, $5::text, "
+	    "$6::bytea, $7::text, $8::bigint, $9::bigint) RETURNING id) "
+	    "SELECT setval(pg_get_serial_sequence('ca', 'id'), GREATEST("
+	    "(SELECT id FROM i), (SELECT COALESCE(max(id), 1) FROM ca)))",
+	    F_GUARD },
+	[ST_CERT_IMPORT] = { "WITH i AS (INSERT INTO certificate (id, ca_id, "
+	    "app_id, serial, type, profile, subject, sans, key_alg, "
+	    "not_before, not_after, status, revoked_at, reason, "
+	    "predecessor_id, fingerprint, der, key_pem, created_at) VALUES "
+	    "($1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, "
+	    "$6::text, $7::text, $8::text, $9::text, $10::bigint, $11::bigint, "
+	    "$12::integer, $13::bigint, $14::integer, $15::bigint, $16::text, "
+	    "$17::bytea, $18::text, $19::bigint) RETURNING id) SELECT setval("
+	    "pg_get_serial_sequence('certificate', 'id'), GREATEST((SELECT id "
+	    "FROM i), (SELECT COALESCE(max(id), 1) FROM certificate)))",
+	    F_GUARD },
 	[ST_CERT_RESERVE] = { "INSERT INTO certificate (ca_id, app_id, "
 	    "serial, type, profile, subject, sans, key_alg, not_before, "
 	    "not_after, predecessor_id, fingerprint, der, key_pem, "
@@ -2153,6 +2223,107 @@ out:
 	return rc;
 }
 
+/* Run an import statement (one row: the sequence's new value). */
+static certa_rc
+pg_import(struct certa_store *s, enum stmt_id sid, const struct params *p,
+    const char *what, int64_t id, struct certa_err *err)
+{
+	PGresult	*r = NULL;
+	bool		 found;
+	certa_rc	 rc = CERTA_OK;
+
+	rc = q_row(s, sid, p, &r, &found, what, err);
+	CERTA_CHECK(rc != CERTA_E_CONFLICT, CERTA_E_CONFLICT, "%s %lld: its "
+	    "id, name or serial is taken", what, (long long)id);
+	CERTA_TRY(rc);
+out:
+	PQclear(r);
+	return rc;
+}
+
+static certa_rc
+pg_org_import(struct certa_store *s, const struct certa_org_rec *rec,
+    struct certa_err *err)
+{
+	struct params	 p = { 0 };
+
+	p_int(&p, rec->id);
+	p_text(&p, rec->name);
+	p_int(&p, rec->created_at);
+	return pg_import(s, ST_ORG_IMPORT, &p, "import organisation", rec->id,
+	    err);
+}
+
+static certa_rc
+pg_app_import(struct certa_store *s, const struct certa_app_rec *rec,
+    struct certa_err *err)
+{
+	struct params	 p = { 0 };
+
+	p_int(&p, rec->id);
+	p_int(&p, rec->org_id);
+	p_text(&p, rec->name);
+	p_int(&p, rec->created_at);
+	return pg_import(s, ST_APP_IMPORT, &p, "import application", rec->id,
+	    err);
+}
+
+static certa_rc
+pg_ca_import(struct certa_store *s, const struct certa_ca_rec *rec,
+    struct certa_err *err)
+{
+	struct params	 p = { 0 };
+
+	p_int(&p, rec->id);
+	p_text(&p, rec->name);
+	p_text(&p, rec->role);
+	p_id(&p, rec->parent_id);
+	p_text(&p, rec->status);
+	p_blob(&p, rec->cert_der, rec->cert_der_len);
+	p_text(&p, rec->key_pem);
+	p_int(&p, rec->crl_number);
+	p_int(&p, rec->created_at);
+	return pg_import(s, ST_CA_IMPORT, &p, "import CA", rec->id, err);
+}
+
+static certa_rc
+pg_cert_import(struct certa_store *s, const struct certa_cert_rec *rec,
+    struct certa_err *err)
+{
+	struct params	 p = { 0 };
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(serial_is_normal(rec->serial), CERTA_E_INVAL, "import "
+	    "certificate %lld: serial '%s' is not in normal form",
+	    (long long)rec->id, rec->serial);
+	p_int(&p, rec->id);
+	p_int(&p, rec->ca_id);
+	p_id(&p, rec->app_id);
+	p_text(&p, rec->serial);
+	p_text(&p, rec->type);
+	p_text(&p, rec->profile);
+	p_text(&p, rec->subject);
+	p_text(&p, rec->sans);
+	p_text(&p, rec->key_alg);
+	p_int(&p, rec->not_before);
+	p_int(&p, rec->not_after);
+	p_int(&p, (int64_t)rec->status);
+	p_int(&p, rec->revoked_at);
+	p_int(&p, rec->reason);
+	p_id(&p, rec->predecessor_id);
+	p_text(&p, rec->fingerprint);
+	if (rec->der != NULL)
+		p_blob(&p, rec->der, rec->der_len);
+	else
+		p_text(&p, NULL);
+	p_text(&p, rec->key_pem);
+	p_int(&p, rec->created_at);
+	rc = pg_import(s, ST_CERT_IMPORT, &p, "import certificate", rec->id,
+	    err);
+out:
+	return rc;
+}
+
 /*
  * After an UPDATE by id changed nothing: NOTFOUND if there is no such row,
  * else CONFLICT with why (revoked already / finished already).
@@ -3249,6 +3420,115 @@ pg_notify_delivery_each(struct certa_store *s, size_t limit,
 	    "deliveries", err);
 }
 
+/* --- cluster: nodes and leases (008_cluster.sql) ------------------------ */
+
+static certa_rc
+pg_node_put(struct certa_store *s, const struct certa_node_rec *rec,
+    struct certa_err *err)
+{
+	struct params	 p = { 0 };
+	int64_t		 n;
+
+	p_text(&p, rec->id);
+	p_text(&p, rec->name);
+	p_int(&p, rec->started_at);
+	p_int(&p, rec->last_heartbeat);
+	p_int(&p, rec->generation);
+	p_int(&p, rec->audit_seq);
+	return q_changes(s, ST_NODE_PUT, &p, &n, "store a node", err);
+}
+
+struct node_walk {
+	certa_store_node_fn	 fn;
+	void			*arg;
+};
+
+static certa_rc
+row_node(const PGresult *r, int row, void *ctx)
+{
+	struct node_walk	*w = ctx;
+	struct certa_node_rec	 rec;
+
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.id, sizeof(rec.id), "%s", PQgetvalue(r, row, 0));
+	snprintf(rec.name, sizeof(rec.name), "%s", PQgetvalue(r, row, 1));
+	rec.started_at = col_int(r, row, 2);
+	rec.last_heartbeat = col_int(r, row, 3);
+	rec.generation = col_int(r, row, 4);
+	rec.audit_seq = col_int(r, row, 5);
+	return w->fn(&rec, w->arg);
+}
+
+static certa_rc
+pg_node_each(struct certa_store *s, certa_store_node_fn fn, void *arg,
+    struct certa_err *err)
+{
+	struct node_walk	 w = { fn, arg };
+
+	return walk(s, ST_NODE_EACH, NULL, row_node, &w, "list nodes", err);
+}
+
+static certa_rc
+pg_lease_take(struct certa_store *s, const char *name, const char *holder,
+    int64_t now, int64_t expires_at, bool *held, struct certa_err *err)
+{
+	struct params	 p = { 0 };
+	int64_t		 n = 0;
+	certa_rc	 rc = CERTA_OK;
+
+	p_text(&p, name);
+	p_text(&p, holder);
+	p_int(&p, now);
+	p_int(&p, expires_at);
+	CERTA_TRY(q_changes(s, ST_LEASE_TAKE, &p, &n, "take a lease", err));
+	*held = n == 1;
+out:
+	return rc;
+}
+
+static certa_rc
+pg_crl_put(struct certa_store *s, const struct certa_crl_rec *rec,
+    bool *stored, struct certa_err *err)
+{
+	struct params	 p = { 0 };
+	int64_t		 n = 0;
+	certa_rc	 rc = CERTA_OK;
+
+	p_int(&p, rec->ca_id);
+	p_int(&p, rec->crl_number);
+	p_int(&p, rec->this_update);
+	p_int(&p, rec->next_update);
+	p_blob(&p, rec->der, rec->der_len);
+	CERTA_TRY(q_changes(s, ST_CRL_PUT, &p, &n, "store a CRL", err));
+	*stored = n == 1;
+out:
+	return rc;
+}
+
+static certa_rc
+pg_crl_get(struct certa_store *s, int64_t ca_id, struct certa_crl_rec *out,
+    struct certa_err *err)
+{
+	struct params	 p = { 0 };
+	PGresult	*r = NULL;
+	bool		 found;
+	certa_rc	 rc = CERTA_OK;
+
+	p_int(&p, ca_id);
+	CERTA_TRY(q_row(s, ST_CRL_GET, &p, &r, &found, "read a CRL", err));
+	CERTA_CHECK(found, CERTA_E_NOTFOUND, "no CRL stored for CA %lld",
+	    (long long)ca_id);
+	out->ca_id = ca_id;
+	out->crl_number = col_int(r, 0, 0);
+	out->this_update = col_int(r, 0, 1);
+	out->next_update = col_int(r, 0, 2);
+	CERTA_CHECK(col_blob(r, 0, 3, &out->der, &out->der_len) &&
+	    out->der != NULL, CERTA_E_NOMEM, "read a CRL: out of memory");
+out:
+	PQclear(r);
+	return rc;
+}
+
 const struct certa_store_ops certa_store_postgres_ops = {
 	.name = "postgres",
 	.accepts = pg_accepts,
@@ -3277,6 +3557,10 @@ const struct certa_store_ops certa_store_postgres_ops = {
 	.ca_each = pg_ca_each,
 	.ca_next_crl_number = pg_ca_next_crl_number,
 	.cert_reserve = pg_cert_reserve,
+	.org_import = pg_org_import,
+	.app_import = pg_app_import,
+	.ca_import = pg_ca_import,
+	.cert_import = pg_cert_import,
 	.cert_finish = pg_cert_finish,
 	.cert_get = pg_cert_get,
 	.cert_get_serial = pg_cert_get_serial,
@@ -3327,4 +3611,9 @@ const struct certa_store_ops certa_store_postgres_ops = {
 	.notice_lease = pg_notice_lease,
 	.notice_record = pg_notice_record,
 	.notify_delivery_each = pg_notify_delivery_each,
+	.node_put = pg_node_put,
+	.node_each = pg_node_each,
+	.lease_take = pg_lease_take,
+	.crl_put = pg_crl_put,
+	.crl_get = pg_crl_get,
 };

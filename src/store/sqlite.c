@@ -71,6 +71,10 @@ enum stmt_id {
 	ST_CA_EACH,
 	ST_CA_NEXT_CRL,
 	ST_CERT_RESERVE,
+	ST_ORG_IMPORT,
+	ST_APP_IMPORT,
+	ST_CA_IMPORT,
+	ST_CERT_IMPORT,
 	ST_CERT_FINISH,
 	ST_CERT_PROBE,
 	ST_CERT_GET,
@@ -137,6 +141,11 @@ enum stmt_id {
 	ST_NOTICE_UPDATE,
 	ST_NOTIFY_DELIVERY_PUT,
 	ST_NOTIFY_DELIVERY_EACH,
+	ST_NODE_PUT,
+	ST_NODE_EACH,
+	ST_LEASE_TAKE,
+	ST_CRL_PUT,
+	ST_CRL_GET,
 	ST__COUNT
 };
 
@@ -183,6 +192,30 @@ enum stmt_id {
 			"ORDER BY id LIMIT ?8"
 
 static const char *const stmt_sql[ST__COUNT] = {
+	/* Cluster (008_cluster.sql): one upsert each. */
+	[ST_NODE_PUT] = "INSERT INTO node (id, name, started_at, "
+	    "last_heartbeat, generation, audit_seq) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET "
+	    "name = excluded.name, started_at = excluded.started_at, "
+	    "last_heartbeat = excluded.last_heartbeat, "
+	    "generation = excluded.generation, audit_seq = excluded.audit_seq",
+	[ST_NODE_EACH] = "SELECT id, name, started_at, last_heartbeat, "
+	    "generation, audit_seq FROM node ORDER BY started_at, id",
+	/* Granted (one row changed) when free, ours, or expired. */
+	[ST_LEASE_TAKE] = "INSERT INTO lease (name, holder, expires_at) "
+	    "VALUES (?1, ?2, ?4) ON CONFLICT (name) DO UPDATE SET "
+	    "holder = excluded.holder, expires_at = excluded.expires_at "
+	    "WHERE lease.holder = excluded.holder OR lease.expires_at < ?3",
+	/* Only a newer CRL replaces the stored one. */
+	[ST_CRL_PUT] = "INSERT INTO crl_latest (ca_id, crl_number, "
+	    "this_update, next_update, der) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (ca_id) DO UPDATE SET "
+	    "crl_number = excluded.crl_number, "
+	    "this_update = excluded.this_update, "
+	    "next_update = excluded.next_update, der = excluded.der "
+	    "WHERE crl_latest.crl_number < excluded.crl_number",
+	[ST_CRL_GET] = "SELECT crl_number, this_update, next_update, der "
+	    "FROM crl_latest WHERE ca_id = ?1",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -191,6 +224,20 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	[ST_ORG_PUT] = "INSERT INTO organisation (name, created_at) "
 	    "VALUES (?1, ?2)",
+	/* Imports (certa store migrate): the row's own id. */
+	[ST_ORG_IMPORT] = "INSERT INTO organisation (id, name, created_at) "
+	    "VALUES (?1, ?2, ?3)",
+	[ST_APP_IMPORT] = "INSERT INTO application (id, org_id, name, "
+	    "created_at) VALUES (?1, ?2, ?3, ?4)",
+	[ST_CA_IMPORT] = "INSERT INTO ca (id, name, role, parent_id, status, "
+	    "cert_der, key_pem, crl_number, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_CERT_IMPORT] = "INSERT INTO certificate (id, ca_id, app_id, "
+	    "serial, type, profile, subject, sans, key_alg, not_before, "
+	    "not_after, status, revoked_at, reason, predecessor_id, "
+	    "fingerprint, der, key_pem, created_at) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+	    "?19)",
 	[ST_ORG_GET_ID] = "SELECT " ORG_COLS " FROM organisation "
 	    "WHERE id = ?1",
 	[ST_ORG_GET_NAME] = "SELECT " ORG_COLS " FROM organisation "
@@ -1484,6 +1531,123 @@ sqlite_cert_reserve(struct certa_store *s, struct certa_cert_rec *rec,
 	rec->reason = CERTA_REASON_NONE;
 out:
 	stmt_put(s, ST_CERT_RESERVE, st);
+	return rc;
+}
+
+/* Run a bound import statement (src: the binds' result) and put it back. */
+static certa_rc
+import_step(struct certa_store *s, enum stmt_id sid, sqlite3_stmt *st,
+    int src, const char *what, int64_t id, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	SQL_CHECK(src == SQLITE_OK, src, "import %s %lld", what,
+	    (long long)id);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_CONSTRAINT_UNIQUE &&
+	    src != SQLITE_CONSTRAINT_PRIMARYKEY, CERTA_E_CONFLICT, "import %s "
+	    "%lld: its id, name or serial is taken", what, (long long)id);
+	SQL_CHECK(src == SQLITE_DONE, src, "import %s %lld", what,
+	    (long long)id);
+out:
+	stmt_put(s, sid, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_org_import(struct certa_store *s, const struct certa_org_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_ORG_IMPORT, &st, err));
+	bind_int(st, 1, rec->id, &src);
+	bind_text(st, 2, rec->name, &src);
+	bind_int(st, 3, rec->created_at, &src);
+	return import_step(s, ST_ORG_IMPORT, st, src, "organisation", rec->id,
+	    err);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_app_import(struct certa_store *s, const struct certa_app_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_APP_IMPORT, &st, err));
+	bind_int(st, 1, rec->id, &src);
+	bind_int(st, 2, rec->org_id, &src);
+	bind_text(st, 3, rec->name, &src);
+	bind_int(st, 4, rec->created_at, &src);
+	return import_step(s, ST_APP_IMPORT, st, src, "application", rec->id,
+	    err);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_ca_import(struct certa_store *s, const struct certa_ca_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CA_IMPORT, &st, err));
+	bind_int(st, 1, rec->id, &src);
+	bind_text(st, 2, rec->name, &src);
+	bind_text(st, 3, rec->role, &src);
+	bind_id(st, 4, rec->parent_id, &src);
+	bind_text(st, 5, rec->status, &src);
+	bind_blob(st, 6, rec->cert_der, rec->cert_der_len, &src);
+	bind_text(st, 7, rec->key_pem, &src);
+	bind_int(st, 8, rec->crl_number, &src);
+	bind_int(st, 9, rec->created_at, &src);
+	return import_step(s, ST_CA_IMPORT, st, src, "CA", rec->id, err);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_cert_import(struct certa_store *s, const struct certa_cert_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(serial_is_normal(rec->serial), CERTA_E_INVAL, "import "
+	    "certificate %lld: serial '%s' is not in normal form",
+	    (long long)rec->id, rec->serial);
+	CERTA_TRY(stmt_get(s, ST_CERT_IMPORT, &st, err));
+	bind_int(st, 1, rec->id, &src);
+	bind_int(st, 2, rec->ca_id, &src);
+	bind_id(st, 3, rec->app_id, &src);
+	bind_text(st, 4, rec->serial, &src);
+	bind_text(st, 5, rec->type, &src);
+	bind_text(st, 6, rec->profile, &src);
+	bind_text(st, 7, rec->subject, &src);
+	bind_text(st, 8, rec->sans, &src);
+	bind_text(st, 9, rec->key_alg, &src);
+	bind_int(st, 10, rec->not_before, &src);
+	bind_int(st, 11, rec->not_after, &src);
+	bind_int(st, 12, (int64_t)rec->status, &src);
+	bind_int(st, 13, rec->revoked_at, &src);
+	bind_int(st, 14, rec->reason, &src);
+	bind_id(st, 15, rec->predecessor_id, &src);
+	bind_text(st, 16, rec->fingerprint, &src);
+	bind_blob(st, 17, rec->der, rec->der_len, &src);
+	bind_text(st, 18, rec->key_pem, &src);
+	bind_int(st, 19, rec->created_at, &src);
+	return import_step(s, ST_CERT_IMPORT, st, src, "certificate", rec->id,
+	    err);
+out:
 	return rc;
 }
 
@@ -3199,6 +3363,140 @@ sqlite_notify_delivery_each(struct certa_store *s, size_t limit,
 	    "deliveries", err);
 }
 
+/* --- cluster: nodes and leases (008_cluster.sql) ------------------------ */
+
+static certa_rc
+sqlite_node_put(struct certa_store *s, const struct certa_node_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_NODE_PUT, &st, err));
+	bind_text(st, 1, rec->id, &src);
+	bind_text(st, 2, rec->name, &src);
+	bind_int(st, 3, rec->started_at, &src);
+	bind_int(st, 4, rec->last_heartbeat, &src);
+	bind_int(st, 5, rec->generation, &src);
+	bind_int(st, 6, rec->audit_seq, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "store node %s", rec->id);
+	CERTA_TRY(step_done(s, st, "store a node", err));
+out:
+	stmt_put(s, ST_NODE_PUT, st);
+	return rc;
+}
+
+static void
+col_copy(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const unsigned char	*t = sqlite3_column_text(st, col);
+
+	snprintf(out, len, "%s", t != NULL ? (const char *)t : "");
+}
+
+static certa_rc
+sqlite_node_each(struct certa_store *s, certa_store_node_fn fn, void *arg,
+    struct certa_err *err)
+{
+	struct certa_node_rec	 rec;
+	sqlite3_stmt		*st = NULL;
+	int			 src;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_NODE_EACH, &st, err));
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&rec, 0, sizeof(rec));
+		col_copy(st, 0, rec.id, sizeof(rec.id));
+		col_copy(st, 1, rec.name, sizeof(rec.name));
+		rec.started_at = sqlite3_column_int64(st, 2);
+		rec.last_heartbeat = sqlite3_column_int64(st, 3);
+		rec.generation = sqlite3_column_int64(st, 4);
+		rec.audit_seq = sqlite3_column_int64(st, 5);
+		CERTA_TRY(fn(&rec, arg));
+	}
+	SQL_CHECK(src == SQLITE_DONE, src, "list nodes");
+out:
+	stmt_put(s, ST_NODE_EACH, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_lease_take(struct certa_store *s, const char *name, const char *holder,
+    int64_t now, int64_t expires_at, bool *held, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_LEASE_TAKE, &st, err));
+	bind_text(st, 1, name, &src);
+	bind_text(st, 2, holder, &src);
+	bind_int(st, 3, now, &src);
+	bind_int(st, 4, expires_at, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "lease %s", name);
+	CERTA_TRY(step_done(s, st, "take a lease", err));
+	*held = sqlite3_changes(s->db) == 1;
+out:
+	stmt_put(s, ST_LEASE_TAKE, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_crl_put(struct certa_store *s, const struct certa_crl_rec *rec,
+    bool *stored, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CRL_PUT, &st, err));
+	bind_int(st, 1, rec->ca_id, &src);
+	bind_int(st, 2, rec->crl_number, &src);
+	bind_int(st, 3, rec->this_update, &src);
+	bind_int(st, 4, rec->next_update, &src);
+	bind_blob(st, 5, rec->der, rec->der_len, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "store CRL %lld",
+	    (long long)rec->crl_number);
+	CERTA_TRY(step_done(s, st, "store a CRL", err));
+	*stored = sqlite3_changes(s->db) == 1;
+out:
+	stmt_put(s, ST_CRL_PUT, st);
+	return rc;
+}
+
+static certa_rc
+sqlite_crl_get(struct certa_store *s, int64_t ca_id, struct certa_crl_rec *out,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	const void	*b;
+	int		 src = SQLITE_OK, n;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_CRL_GET, &st, err));
+	bind_int(st, 1, ca_id, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "read the CRL of CA %lld",
+	    (long long)ca_id);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "no CRL stored for "
+	    "CA %lld", (long long)ca_id);
+	SQL_CHECK(src == SQLITE_ROW, src, "read a CRL");
+	out->ca_id = ca_id;
+	out->crl_number = sqlite3_column_int64(st, 0);
+	out->this_update = sqlite3_column_int64(st, 1);
+	out->next_update = sqlite3_column_int64(st, 2);
+	b = sqlite3_column_blob(st, 3);
+	n = sqlite3_column_bytes(st, 3);
+	CERTA_CHECK(n > 0 && (out->der = malloc((size_t)n)) != NULL,
+	    CERTA_E_NOMEM, "read a CRL: out of memory");
+	memcpy(out->der, b, (size_t)n);
+	out->der_len = (size_t)n;
+out:
+	stmt_put(s, ST_CRL_GET, st);
+	return rc;
+}
+
 const struct certa_store_ops certa_store_sqlite_ops = {
 	.name = "sqlite",
 	.accepts = sqlite_accepts,
@@ -3223,6 +3521,10 @@ const struct certa_store_ops certa_store_sqlite_ops = {
 	.ca_each = sqlite_ca_each,
 	.ca_next_crl_number = sqlite_ca_next_crl_number,
 	.cert_reserve = sqlite_cert_reserve,
+	.org_import = sqlite_org_import,
+	.app_import = sqlite_app_import,
+	.ca_import = sqlite_ca_import,
+	.cert_import = sqlite_cert_import,
 	.cert_finish = sqlite_cert_finish,
 	.cert_get = sqlite_cert_get,
 	.cert_get_serial = sqlite_cert_get_serial,
@@ -3271,6 +3573,11 @@ const struct certa_store_ops certa_store_sqlite_ops = {
 	.notice_lease = sqlite_notice_lease,
 	.notice_record = sqlite_notice_record,
 	.notify_delivery_each = sqlite_notify_delivery_each,
+	.node_put = sqlite_node_put,
+	.node_each = sqlite_node_each,
+	.lease_take = sqlite_lease_take,
+	.crl_put = sqlite_crl_put,
+	.crl_get = sqlite_crl_get,
 	.request_put = sqlite_request_put,
 	.request_get = sqlite_request_get,
 	.request_each = sqlite_request_each,

@@ -363,6 +363,67 @@ out:
 }
 
 certa_rc
+certa_store_org_import(struct certa_store *s, const struct certa_org_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->id > 0 && rec->name != NULL,
+	    CERTA_E_INVAL, "import organisation: no id or name");
+	CERTA_TRY(ops(s)->org_import(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_app_import(struct certa_store *s, const struct certa_app_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->id > 0 && rec->org_id > 0 &&
+	    rec->name != NULL, CERTA_E_INVAL, "import application: no id, "
+	    "organisation or name");
+	CERTA_TRY(ops(s)->app_import(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_ca_import(struct certa_store *s, const struct certa_ca_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->id > 0 && rec->name != NULL &&
+	    rec->role != NULL && rec->status != NULL && rec->cert_der != NULL &&
+	    rec->cert_der_len > 0, CERTA_E_INVAL, "import CA: no id, name, "
+	    "role, status or certificate");
+	CERTA_TRY(ops(s)->ca_import(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_cert_import(struct certa_store *s, const struct certa_cert_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->id > 0 && rec->serial != NULL &&
+	    rec->ca_id > 0, CERTA_E_INVAL, "import certificate: no id, CA or "
+	    "serial");
+	CERTA_CHECK(rec->der == NULL || rec->der_len > 0, CERTA_E_INVAL,
+	    "import certificate %lld: empty DER", (long long)rec->id);
+	CERTA_CHECK(rec->status >= CERTA_CERT_VALID &&
+	    rec->status < CERTA_CERT_STATUS__COUNT, CERTA_E_INVAL, "import "
+	    "certificate %lld: bad status", (long long)rec->id);
+	CERTA_TRY(ops(s)->cert_import(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
 certa_store_cert_finish(struct certa_store *s, int64_t id,
     const uint8_t *der, size_t der_len, const char *fingerprint,
     struct certa_err *err)
@@ -1218,5 +1279,88 @@ certa_store_notify_delivery_each(struct certa_store *s, size_t limit,
 	    "callback");
 	CERTA_TRY(ops(s)->notify_delivery_each(s, limit, fn, arg, err));
 out:
+	return rc;
+}
+
+/* --- cluster: nodes and leases --------------------------------------- */
+
+certa_rc
+certa_store_node_put(struct certa_store *s, const struct certa_node_rec *rec,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->id[0] != '\0', CERTA_E_INVAL,
+	    "node: no id");
+	CERTA_TRY(ops(s)->node_put(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_node_each(struct certa_store *s, certa_store_node_fn fn,
+    void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list nodes: no callback");
+	CERTA_TRY(ops(s)->node_each(s, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_lease_take(struct certa_store *s, const char *name,
+    const char *holder, int64_t now, int64_t expires_at, bool *held,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(held != NULL, CERTA_E_INVAL, "lease: no out");
+	*held = false;
+	CERTA_CHECK(name != NULL && *name != '\0' && holder != NULL &&
+	    *holder != '\0', CERTA_E_INVAL, "lease: no name or holder");
+	CERTA_TRY(ops(s)->lease_take(s, name, holder, now, expires_at, held,
+	    err));
+out:
+	return rc;
+}
+
+void
+certa_crl_rec_clear(struct certa_crl_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->der);
+	memset(r, 0, sizeof(*r));
+}
+
+certa_rc
+certa_store_crl_put(struct certa_store *s, const struct certa_crl_rec *rec,
+    bool *stored, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(stored != NULL, CERTA_E_INVAL, "store a CRL: no out");
+	*stored = false;
+	CERTA_CHECK(rec != NULL && rec->der != NULL && rec->der_len > 0,
+	    CERTA_E_INVAL, "store a CRL: no DER");
+	CERTA_TRY(ops(s)->crl_put(s, rec, stored, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_crl_get(struct certa_store *s, int64_t ca_id,
+    struct certa_crl_rec *out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "read a CRL: no out");
+	memset(out, 0, sizeof(*out));
+	CERTA_TRY(ops(s)->crl_get(s, ca_id, out, err));
+out:
+	if (rc != CERTA_OK && out != NULL)
+		certa_crl_rec_clear(out);
 	return rc;
 }

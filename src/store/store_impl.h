@@ -59,6 +59,15 @@ struct certa_store_ops {
 			    int64_t *, struct certa_err *);
 	certa_rc	(*cert_reserve)(struct certa_store *,
 			    struct certa_cert_rec *, struct certa_err *);
+	/* Import with the record's own id (certa store migrate). */
+	certa_rc	(*org_import)(struct certa_store *,
+			    const struct certa_org_rec *, struct certa_err *);
+	certa_rc	(*app_import)(struct certa_store *,
+			    const struct certa_app_rec *, struct certa_err *);
+	certa_rc	(*ca_import)(struct certa_store *,
+			    const struct certa_ca_rec *, struct certa_err *);
+	certa_rc	(*cert_import)(struct certa_store *,
+			    const struct certa_cert_rec *, struct certa_err *);
 	certa_rc	(*cert_finish)(struct certa_store *, int64_t,
 			    const uint8_t *, size_t, const char *,
 			    struct certa_err *);
@@ -185,6 +194,19 @@ struct certa_store_ops {
 	certa_rc	(*notify_delivery_each)(struct certa_store *, size_t,
 			    certa_store_notify_delivery_fn, void *,
 			    struct certa_err *);
+	/* Cluster: nodes and leases. */
+	certa_rc	(*node_put)(struct certa_store *,
+			    const struct certa_node_rec *, struct certa_err *);
+	certa_rc	(*node_each)(struct certa_store *,
+			    certa_store_node_fn, void *, struct certa_err *);
+	certa_rc	(*lease_take)(struct certa_store *, const char *,
+			    const char *, int64_t, int64_t, bool *,
+			    struct certa_err *);
+	certa_rc	(*crl_put)(struct certa_store *,
+			    const struct certa_crl_rec *, bool *,
+			    struct certa_err *);
+	certa_rc	(*crl_get)(struct certa_store *, int64_t,
+			    struct certa_crl_rec *, struct certa_err *);
 };
 
 /*

@@ -597,6 +597,7 @@ class OpenApiLiveTest(ServeMixin, CheckedTest):
                 "body": js({"thresholds": [14, 60, 3], "enabled": True}),
                 "ctype": J, "check": thresholds([60, 14, 3])}),
             ("get", "/api/v1/settings/trust", lambda s: {}),
+            ("get", "/api/v1/cluster", lambda s: {}),
             ("put", "/api/v1/settings/trust", lambda s: {
                 "body": js({"mode": "trusted_list", "auto_reject": True}),
                 "ctype": J, "check": trust_is("trusted_list", True)}),

@@ -790,6 +790,101 @@ collect_revoked(const char *serial, int64_t revoked_at, int reason,
 	    CERTA_OK;
 }
 
+/* Imports (certa store migrate): own ids, every field, later ids larger. */
+static void
+test_import(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_org_rec	 o, og;
+	struct certa_app_rec	 a, ag;
+	struct certa_ca_rec	 c, cg;
+	struct certa_cert_rec	 r, rg;
+	char			 serial[64];
+	int64_t			 org0, app0, ca0, cert0;
+	const char		*fp = "ffeeddccbbaa99887766554433221100"
+				    "ffeeddccbbaa99887766554433221100";
+
+	org0 = mk_org(s, nm("imp-org0"));
+	app0 = mk_app(s, org0, nm("imp-app0"));
+	ca0 = mk_ca(s, nm("imp-ca0"), "root", 0, "active", now);
+	snprintf(serial, sizeof(serial), "7e%s", tag);
+	cert0 = mk_cert(s, ca0, app0, serial, "transport", now + 3600);
+
+	memset(&o, 0, sizeof(o));
+	o.id = org0 + 100;
+	o.name = (char *)(uintptr_t)nm("imp-org");
+	o.created_at = 1234;
+	OK(certa_store_org_import(s, &o, &E));
+	RC(certa_store_org_import(s, &o, &E), CERTA_E_CONFLICT);
+	memset(&og, 0, sizeof(og));
+	OK(certa_store_org_get(s, o.id, NULL, &og, &E));
+	assert_string_equal(og.name, o.name);
+	assert_int_equal(og.created_at, 1234);
+	certa_org_rec_clear(&og);
+
+	memset(&a, 0, sizeof(a));
+	a.id = app0 + 100;
+	a.org_id = o.id;
+	a.name = (char *)(uintptr_t)nm("imp-app");
+	a.created_at = 1235;
+	OK(certa_store_app_import(s, &a, &E));
+	memset(&ag, 0, sizeof(ag));
+	OK(certa_store_app_get(s, a.id, &ag, &E));
+	assert_int_equal(ag.org_id, o.id);
+	assert_int_equal(ag.created_at, 1235);
+	certa_app_rec_clear(&ag);
+
+	memset(&c, 0, sizeof(c));
+	c.id = ca0 + 100;
+	c.name = (char *)(uintptr_t)nm("imp-ca");
+	c.role = (char *)(uintptr_t)"issuing";
+	c.parent_id = ca0;
+	c.status = (char *)(uintptr_t)"retired";
+	c.cert_der = (uint8_t *)(uintptr_t)fake_der;
+	c.cert_der_len = sizeof(fake_der);
+	c.crl_number = 42;
+	c.created_at = 1236;
+	OK(certa_store_ca_import(s, &c, &E));
+	memset(&cg, 0, sizeof(cg));
+	OK(certa_store_ca_get(s, c.id, &cg, &E));
+	assert_int_equal(cg.crl_number, 42);
+	assert_int_equal(cg.parent_id, ca0);
+	assert_string_equal(cg.status, "retired");
+	certa_ca_rec_clear(&cg);
+
+	fill_cert(&r, c.id, a.id, serial, "signing", now + 7200);
+	r.id = cert0 + 100;
+	r.status = CERTA_CERT_REVOKED;
+	r.revoked_at = now - 5;
+	r.reason = 1;
+	r.predecessor_id = cert0;
+	r.fingerprint = (char *)(uintptr_t)fp;
+	r.der = (uint8_t *)(uintptr_t)fake_der;
+	r.der_len = sizeof(fake_der);
+	r.created_at = 1237;
+	OK(certa_store_cert_import(s, &r, &E));
+	RC(certa_store_cert_import(s, &r, &E), CERTA_E_CONFLICT);
+	memset(&rg, 0, sizeof(rg));
+	OK(certa_store_cert_get(s, r.id, &rg, &E));
+	assert_int_equal(rg.status, CERTA_CERT_REVOKED);
+	assert_int_equal(rg.reason, 1);
+	assert_int_equal(rg.revoked_at, now - 5);
+	assert_int_equal(rg.predecessor_id, cert0);
+	assert_int_equal(rg.app_id, a.id);
+	assert_string_equal(rg.fingerprint, fp);
+	assert_int_equal(rg.der_len, sizeof(fake_der));
+	assert_memory_equal(rg.der, fake_der, sizeof(fake_der));
+	certa_cert_rec_clear(&rg);
+
+	/* Ids assigned afterwards are larger than the imported ones. */
+	assert_true(mk_org(s, nm("imp-org2")) > o.id);
+	assert_true(mk_app(s, o.id, nm("imp-app2")) > a.id);
+	assert_true(mk_ca(s, nm("imp-ca2"), "root", 0, "active", now) > c.id);
+	snprintf(serial, sizeof(serial), "7f%s", tag);
+	assert_true(mk_cert(s, ca0, app0, serial, "transport", now + 60) >
+	    r.id);
+}
+
 static void
 test_revoke(void **state)
 {
@@ -1414,6 +1509,123 @@ collect_crl(const struct certa_trust_crl_rec *r, void *arg)
 	c->key_id_empty = r->key_id != NULL && r->key_id[0] == '\0';
 	assert_int_equal(r->der_len, sizeof(fake_der));
 	return CERTA_OK;
+}
+
+/* Cluster: node rows upserted by id, listed; a lease taken by one holder
+ * at a time, renewed by it, taken over only after it expired. */
+struct node_seen {
+	int			 n;
+	struct certa_node_rec	 last;
+};
+
+static certa_rc
+node_cb(const struct certa_node_rec *r, void *arg)
+{
+	struct node_seen	*seen = arg;
+
+	if (strstr(r->id, tag) != NULL) {
+		seen->n++;
+		seen->last = *r;
+	}
+	return CERTA_OK;
+}
+
+static void
+test_cluster(void **state)
+{
+	struct certa_store	*s = *state, *s2 = NULL;
+	struct certa_node_rec	 n;
+	struct node_seen	 seen;
+	const char		*lease = nm("crl");
+	bool			 held;
+
+	memset(&n, 0, sizeof(n));
+	snprintf(n.id, sizeof(n.id), "%s", nm("node"));
+	snprintf(n.name, sizeof(n.name), "host:1");
+	n.started_at = now;
+	n.last_heartbeat = now;
+	n.generation = 3;
+	n.audit_seq = 7;
+	OK(certa_store_node_put(s, &n, &E));
+	n.last_heartbeat = now + 5;
+	n.generation = 4;
+	n.audit_seq = 9;
+	OK(certa_store_node_put(s, &n, &E));		/* the same row */
+	memset(&seen, 0, sizeof(seen));
+	OK(certa_store_node_each(s, node_cb, &seen, &E));
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.last.id, n.id);
+	assert_string_equal(seen.last.name, "host:1");
+	assert_int_equal(seen.last.started_at, now);
+	assert_int_equal(seen.last.last_heartbeat, now + 5);
+	assert_int_equal(seen.last.generation, 4);
+	assert_int_equal(seen.last.audit_seq, 9);
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(certa_store_node_put(s, &n, &E), CERTA_E_INVAL);
+
+	/* Lease: free -> A; B refused while A's is live; A renews; once
+	 * expired B takes it and A is refused.  A second connection for B. */
+	OK(certa_store_open(&s2, dsn, &E));
+	OK(certa_store_lease_take(s, lease, "A", now, now + 10, &held, &E));
+	assert_true(held);
+	OK(certa_store_lease_take(s2, lease, "B", now + 1, now + 11, &held,
+	    &E));
+	assert_false(held);
+	OK(certa_store_lease_take(s, lease, "A", now + 5, now + 15, &held,
+	    &E));
+	assert_true(held);
+	OK(certa_store_lease_take(s2, lease, "B", now + 12, now + 22, &held,
+	    &E));
+	assert_false(held);				/* renewed until 15 */
+	OK(certa_store_lease_take(s2, lease, "B", now + 16, now + 26, &held,
+	    &E));
+	assert_true(held);
+	OK(certa_store_lease_take(s, lease, "A", now + 17, now + 27, &held,
+	    &E));
+	assert_false(held);
+	certa_store_close(s2);
+}
+
+/* The shared newest CRL: stored, replaced only by a higher number. */
+static void
+test_crl_latest(void **state)
+{
+	struct certa_store	*s = *state;
+	struct certa_crl_rec	 c, got;
+	uint8_t			 der1[] = { 0x30, 0x01, 0x01 };
+	uint8_t			 der2[] = { 0x30, 0x02, 0x02, 0x02 };
+	int64_t			 ca = now * 100000 + getpid() % 100000;
+	bool			 stored;
+
+	assert_int_equal(certa_store_crl_get(s, ca, &got, &E),
+	    CERTA_E_NOTFOUND);
+	memset(&c, 0, sizeof(c));
+	c.ca_id = ca;
+	c.crl_number = 5;
+	c.this_update = now;
+	c.next_update = now + 3600;
+	c.der = der1;
+	c.der_len = sizeof(der1);
+	OK(certa_store_crl_put(s, &c, &stored, &E));
+	assert_true(stored);
+	c.crl_number = 4;			/* older: refused */
+	c.der = der2;
+	c.der_len = sizeof(der2);
+	OK(certa_store_crl_put(s, &c, &stored, &E));
+	assert_false(stored);
+	OK(certa_store_crl_get(s, ca, &got, &E));
+	assert_int_equal(got.crl_number, 5);
+	assert_int_equal(got.der_len, sizeof(der1));
+	assert_memory_equal(got.der, der1, sizeof(der1));
+	certa_crl_rec_clear(&got);
+	c.crl_number = 6;
+	OK(certa_store_crl_put(s, &c, &stored, &E));
+	assert_true(stored);
+	OK(certa_store_crl_get(s, ca, &got, &E));
+	assert_int_equal(got.crl_number, 6);
+	assert_int_equal(got.next_update, now + 3600);
+	assert_memory_equal(got.der, der2, sizeof(der2));
+	certa_crl_rec_clear(&got);
 }
 
 static void
@@ -2242,6 +2454,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cert_each, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
@@ -2259,6 +2472,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_trust_knock, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_knock_race, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cluster, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crl_latest, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_crl, setup,
 		    teardown),

@@ -1,0 +1,154 @@
+"""certa store migrate (GitHub issue 8): a single-node SQLite store copied
+into PostgreSQL without loss.  A data directory made with certa (orgs,
+apps, certificates, one with a server-generated key, a revocation, a
+trust import, a token, a deleted organisation leaving a hole in the ids)
+is migrated into an empty database of the test cluster; a second data
+directory pointed at that database (DIR/store, the passphrase file
+copied) must show the same certificates, verify its audit chain, list the
+revoked serial in its CRL (openssl crl), know the token and export the
+server-keygen certificate's PKCS#12.  A target that holds anything is
+refused with a clear message and left as it was.
+
+The cluster is the one tests/run_all.sh started ($CERTA_TEST_PG_DSN),
+else one started here with tests/pg.sh (test_postgres.py)."""
+import json
+import os
+import shutil
+
+import test_postgres
+from checks import CheckedTest
+from test_postgres import new_database, psql_db
+from test_revoke_crl import crl_entries
+
+
+def setUpModule():
+    test_postgres.setUpModule()
+
+
+def tearDownModule():
+    test_postgres.tearDownModule()
+
+
+class StoreMigrateTest(CheckedTest):
+
+    def setUp(self):
+        super().setUp()
+        self.dsn = new_database()
+        self.pw = self.write("p12.pw", "p12 secret\n")
+        # A hole in the organisation ids: 'gone' is deleted.
+        self.ok("org", "create", "gone")
+        app = self.setup_app()
+        self.ok("org", "create", "other")
+        self.ok("app", "create", "--org", "other", "api")
+        self.ok("org", "delete", "gone")
+        self.crts = [self.issue(app, "transport",
+                                self.make_csr("c%d" % i, "/CN=c%d" % i))
+                     for i in range(3)]
+        self.ok("cert", "issue", "--app", app, "--type", "transport",
+                "--generate-key", "ec:P-256", "--subject", "CN=keygen",
+                "--p12-out", self.path("keygen.p12"), "--p12-pass-file",
+                self.pw)
+        self.ok("cert", "revoke", "2", "--reason", "keyCompromise")
+        self.ok("trust", "import", self.crts[0])
+        self.token = self.ok("token", "create", "--role", "admin", "--name",
+                             "ops").out
+
+    def migrate(self, *extra, to=None):
+        return self.certa("store", "migrate", "--from",
+                          "sqlite:" + os.path.join(self.dir, "certa.db"),
+                          "--to", to or self.dsn, *extra, dir=False)
+
+    def pg_dir(self):
+        """A data directory on the migrated database."""
+        d = self.path("pgdata")
+        os.mkdir(d, 0o700)
+        shutil.copy(os.path.join(self.dir, "passphrase"), d)
+        with open(os.path.join(d, "store"), "w") as f:
+            f.write(self.dsn + "\n")
+        os.chmod(os.path.join(d, "store"), 0o600)
+        return d
+
+    def on(self, d, *args):
+        r = self.certa("--dir", d, *args, dir=False)
+        self.assertEqual(r.rc, 0, r)
+        return r
+
+    def certs(self, d):
+        rows = json.loads(self.on(d, "cert", "list", "--json").out)
+        self.assertTrue(all(len(c["fingerprint_sha256"]) == 64
+                            for c in rows))
+        return rows
+
+    def test_migrate_sqlite_to_postgres(self):
+        r = self.migrate("--json")
+        self.assertEqual(r.rc, 0, r)
+        s = json.loads(r.out)
+        self.assertEqual((s["from"], s["to"]), ("sqlite", "postgres"))
+        self.assertEqual(s["certificates"], 4)
+        self.assertEqual(s["revoked"], 1)
+        self.assertEqual(s["organisations"], 2)
+        self.assertEqual(s["applications"], 2)
+        self.assertEqual(s["tokens"], 1)
+        self.assertEqual(s["trust_entries"], 1)
+        d = self.pg_dir()
+        self.assertFalse(os.path.exists(os.path.join(d, "certa.db")))
+        # Same certificates: ids, serials, fingerprints, status, all.
+        self.assertEqual(self.certs(d), self.certs(self.dir))
+        self.assertEqual(int(psql_db(self.dsn,
+                                     "SELECT count(*) FROM certificate")), 4)
+        # Ids kept across the hole: the org list is the same.
+        orgs = json.loads(self.on(d, "org", "list", "--json").out)
+        src = json.loads(self.ok("org", "list", "--json").out)
+        self.assertEqual(orgs, src)
+        self.assertIn("intact", self.on(d, "audit", "verify").text)
+        n_src = len(self.ok("audit", "list", "--json").out.splitlines())
+        # The revoked certificate is in the CRL the target generates.
+        out = self.path("crl.der")
+        self.on(d, "crl", "--out", out, "--format", "der")
+        t = self.ossl_ok("crl", "-inform", "DER", "-in", out, "-noout",
+                         "-text")
+        serial = int(self.ossl_ok("x509", "-in", self.crts[1], "-noout",
+                                  "-serial").text.split("=")[1], 16)
+        self.assertEqual(crl_entries(t.text), {serial: "Key Compromise"})
+        # The token, the trust entry.
+        self.assertIn("ops", self.on(d, "token", "list").text)
+        self.assertIn("trusted", self.on(d, "trust", "list").text)
+        # The server-generated key decrypts under the copied passphrase.
+        p12 = self.path("again.p12")
+        self.on(d, "cert", "export", "4", "--format", "p12",
+                "--password-file", self.pw, "--out", p12)
+        r = self.ossl_ok("pkcs12", "-in", p12, "-passin", "file:" + self.pw,
+                         "-nodes", "-nocerts")
+        self.assertIn("PRIVATE KEY", r.text)
+        # The target carries on: a new certificate gets the next id.
+        self.on(d, "org", "create", "fresh")
+        self.assertGreater(
+            len(self.on(d, "audit", "list", "--json").out.splitlines()),
+            n_src)
+        self.assertIn("intact", self.on(d, "audit", "verify").text)
+
+    def test_refuses_non_empty_target(self):
+        self.assertEqual(self.migrate().rc, 0)
+        before = psql_db(self.dsn, "SELECT count(*) FROM audit") + \
+            psql_db(self.dsn, "SELECT count(*) FROM certificate")
+        r = self.migrate()
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn("not empty", r.errtext)
+        self.assertIn("nothing was changed", r.errtext)
+        after = psql_db(self.dsn, "SELECT count(*) FROM audit") + \
+            psql_db(self.dsn, "SELECT count(*) FROM certificate")
+        self.assertEqual(before, after)
+        # A database made by init holds CAs: refused as well.
+        other = new_database()
+        self.ok("--store", other, "--dir", self.path("initd"), "init",
+                dir=False)
+        r = self.migrate(to=other)
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn("not empty", r.errtext)
+        self.assertEqual(psql_db(other, "SELECT count(*) FROM certificate"),
+                         "0")
+
+    def test_usage(self):
+        r = self.certa("store", "migrate", "--from", "x.db", dir=False)
+        self.assertEqual(r.rc, 2, r)
+        self.assertIn("--to", r.errtext)
