@@ -183,7 +183,7 @@ certa_tls_server_issue(struct certa_ctx *c, const char *const *names,
 	struct certa_leaf_spec	 sp;
 	EVP_PKEY		*key = NULL;
 	X509			*x = NULL;
-	BIO			*b = NULL, *kb = NULL;
+	BIO			*b = NULL;
 	size_t			 klen;
 	certa_rc		 rc = CERTA_OK;
 
@@ -211,7 +211,6 @@ out:
 		free(*chain_pem);
 		*chain_pem = NULL;
 	}
-	BIO_free(kb);
 	BIO_free(b);
 	X509_free(x);
 	EVP_PKEY_free(key);

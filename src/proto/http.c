@@ -383,6 +383,19 @@ on_bev(struct event_base *base, void *arg)
 	return p->bev;
 }
 
+static const struct {
+	enum evhttp_cmd_type	 ev;
+	enum certa_http_method	 m;
+	const char		*name;
+} method_names[] = {
+	{ EVHTTP_REQ_GET, CERTA_HTTP_GET, "GET" },
+	{ EVHTTP_REQ_HEAD, CERTA_HTTP_HEAD, "HEAD" },
+	{ EVHTTP_REQ_POST, CERTA_HTTP_POST, "POST" },
+	{ EVHTTP_REQ_PUT, CERTA_HTTP_PUT, "PUT" },
+	{ EVHTTP_REQ_DELETE, CERTA_HTTP_DELETE, "DELETE" },
+	{ EVHTTP_REQ_PATCH, CERTA_HTTP_PATCH, "PATCH" },
+};
+
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
@@ -413,36 +426,14 @@ dispatch(struct evhttp_request *req, void *arg)
 	} else {
 		snprintf(r.peer, sizeof(r.peer), "?");
 	}
-	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_GET:
-		r.method = CERTA_HTTP_GET;
-		r.mname = "GET";
-		break;
-	case EVHTTP_REQ_HEAD:
-		r.method = CERTA_HTTP_HEAD;
-		r.mname = "HEAD";
-		break;
-	case EVHTTP_REQ_POST:
-		r.method = CERTA_HTTP_POST;
-		r.mname = "POST";
-		break;
-	case EVHTTP_REQ_PUT:
-		r.method = CERTA_HTTP_PUT;
-		r.mname = "PUT";
-		break;
-	case EVHTTP_REQ_DELETE:
-		r.method = CERTA_HTTP_DELETE;
-		r.mname = "DELETE";
-		break;
-	case EVHTTP_REQ_PATCH:
-		r.method = CERTA_HTTP_PATCH;
-		r.mname = "PATCH";
-		break;
-	default:
-		r.method = CERTA_HTTP_OTHER;
-		r.mname = "OTHER";
-		break;
-	}
+	r.method = CERTA_HTTP_OTHER;
+	r.mname = "OTHER";
+	for (i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++)
+		if (method_names[i].ev == evhttp_request_get_command(req)) {
+			r.method = method_names[i].m;
+			r.mname = method_names[i].name;
+			break;
+		}
 	uri = evhttp_request_get_uri(req);
 	if (uri == NULL || uri[0] != '/') {
 		certa_http_error(&r, 400, "bad request target");
