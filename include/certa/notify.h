@@ -152,13 +152,18 @@ CERTA_MUST_USE certa_rc certa_notify_test(struct certa_ctx *,
 /*
  * The daemon's scheduler: a thread with its own context on dir (so
  * deliveries never block the caller's event loop) that runs a pass at
- * start and every interval seconds.  stop wakes it, waits for the pass
- * in progress (at most the transport timeouts per delivery) and frees.
+ * start and every interval seconds while it is active (in a cluster: on
+ * the node that holds the periodic jobs' lease).  set_active(true) on an
+ * inactive worker runs a pass at once; set_active(NULL, ...) does
+ * nothing.  stop wakes it, waits for the pass in progress (at most the
+ * transport timeouts per delivery) and frees.
  */
 struct certa_notify_worker;
 CERTA_MUST_USE certa_rc certa_notify_worker_start(const char *dir,
-    const char *pass_file, int64_t interval,
+    const char *pass_file, int64_t interval, bool active,
     struct certa_notify_worker **out, struct certa_err *err);
+void	certa_notify_worker_set_active(struct certa_notify_worker *,
+	    bool active);
 void	certa_notify_worker_stop(struct certa_notify_worker *);
 
 #endif

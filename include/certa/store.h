@@ -415,6 +415,36 @@ CERTA_MUST_USE certa_rc certa_store_trust_generation(struct certa_store *,
     uint64_t *out, struct certa_err *);
 
 /*
+ * The change feed, for stores that several processes share (PostgreSQL:
+ * LISTEN/NOTIFY on channel "certa_trust"; each trust-generation bump -
+ * trust-store change, revocation, CRL import - notifies at commit).
+ * certa_store_watch starts this process's feed of s's database, or joins
+ * the running one: one connection and thread per database, whatever the
+ * number of watchers.  fn (may be NULL) runs on the feed's thread after
+ * each notification and after each (re)connection, when changes may have
+ * been missed; it must be quick and must not call into the store.  *out
+ * is NULL, and the call OK, for a backend without a feed (SQLite: one
+ * machine; its generation read is cheap enough to poll).  The feed
+ * reconnects by itself with a backoff; it checks its connection every
+ * 2 s.  certa_store_unwatch(NULL) does nothing.
+ */
+struct certa_store_watch;
+typedef void (*certa_store_change_fn)(uint64_t generation, void *arg);
+CERTA_MUST_USE certa_rc certa_store_watch(struct certa_store *,
+    certa_store_change_fn fn, void *arg, struct certa_store_watch **out,
+    struct certa_err *);
+void	certa_store_unwatch(struct certa_store_watch *);
+/*
+ * The trust generation without a round trip while this process has a live
+ * feed of s's database: the newest generation notified, or committed by
+ * this process (never one not yet committed).  Otherwise, and on backends
+ * without a feed, certa_store_trust_generation.  For hot-path staleness
+ * checks (a handshake); loads that label a snapshot read the database.
+ */
+CERTA_MUST_USE certa_rc certa_store_trust_generation_fast(
+    struct certa_store *, uint64_t *out, struct certa_err *);
+
+/*
  * API bearer tokens (include/certa/auth.h).  id is the token's public
  * 16-hex-digit id; only the SHA-256 of the secret is stored.  A name is
  * unique among live tokens (revoked_at 0).
@@ -717,6 +747,11 @@ CERTA_MUST_USE certa_rc certa_store_node_each(struct certa_store *,
 CERTA_MUST_USE certa_rc certa_store_lease_take(struct certa_store *,
     const char *name, const char *holder, int64_t now, int64_t expires_at,
     bool *held, struct certa_err *);
+/* Who holds (or last held) lease name, and until when; NOTFOUND if never
+ * taken.  holder is at most 39 characters (a node id). */
+CERTA_MUST_USE certa_rc certa_store_lease_get(struct certa_store *,
+    const char *name, char holder[40], int64_t *expires_at,
+    struct certa_err *);
 
 /* The newest CRL of a CA, shared by the nodes (der owned by the record). */
 struct certa_crl_rec {

@@ -574,7 +574,7 @@ current_key(struct certa_client *c, struct client_ep *e,
 
 	memset(k, 0, sizeof(*k));
 	if (c->zero_trust)
-		CERTA_TRY(certa_store_trust_generation(c->ctx->store,
+		CERTA_TRY(certa_store_trust_generation_fast(c->ctx->store,
 		    &k->trust_gen, err));
 	switch (e->kind) {
 	case CLIENT_APP:

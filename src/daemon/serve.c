@@ -14,9 +14,15 @@
  *   - every 2 s: the node's heartbeat (certa_store_node_put: id, name,
  *     start, the trust generation and audit head it last read), listed
  *     by GET /api/v1/cluster (docs/operations.md "Cluster"), and the
- *     "crl" lease taken or renewed (certa_store_lease_take, SERVE_LEASE_S).
- * CRL regeneration (on a revocation, at half validity) is a periodic job
- * of the lease holder only; it stores each CRL it makes
+ *     "jobs" lease taken or renewed (certa_store_lease_take,
+ *     SERVE_LEASE_S).
+ * On a store with a change feed (PostgreSQL, certa_store_watch) another
+ * node's revocation also wakes the loop at once for the OCSP poll.
+ * The periodic jobs that change the store run on the holder of the "jobs"
+ * lease only: CRL regeneration (on a revocation, at half validity),
+ * expiry-notification passes, and the lifecycle tick (superseded
+ * certificates of reissues revoked when their grace ends).  The holder
+ * stores each CRL it makes
  * (certa_store_crl_put) and the other nodes serve that one
  * (certa_store_crl_get at each heartbeat, and every tick while a
  * revocation they saw is not in it yet).  Without a holder for a long
@@ -63,6 +69,7 @@
 #define SERVE_DRAIN_MS		5000
 #define SERVE_HEARTBEAT_MS	2000
 #define SERVE_LEASE_S		5	/* taken over <= 5 + 1 + 2 s after a stop */
+#define SERVE_LEASE		API_JOBS_LEASE
 
 #define SERVE_MAX_NAMES		8
 
@@ -90,6 +97,8 @@ struct serve {
 	struct certa_ocsp_http	 oh;
 	struct certa_dist	 dist;		/* owns the objects */
 	struct event		*tick;		/* owns */
+	struct event		*wake;		/* owns: the change feed's */
+	struct certa_store_watch *watch;	/* owns; NULL: no feed */
 	struct certa_notify_worker *notify;	/* owns; NULL: off */
 	struct event		*sig[3];	/* owns: TERM, INT, HUP */
 	FILE			*log;		/* owns unless stdout */
@@ -103,7 +112,7 @@ struct serve {
 	int64_t			 drain_until_ms;
 	struct certa_node_rec	 node;		/* this daemon in the cluster */
 	int64_t			 heartbeat_ms;	/* next one due */
-	bool			 crl_leader;	/* holds the "crl" lease */
+	bool			 leader;	/* holds the "jobs" lease */
 	int64_t			 crl_ca_id;	/* the CRL served: CA, */
 	char			 crl_ca_name[64];
 	int64_t			 crl_number;	/* number, */
@@ -656,7 +665,7 @@ node_init(struct serve *s)
 	s->node.started_at = certa_now();
 }
 
-/* Take or renew the "crl" lease; say when leadership changes. */
+/* Take or renew the "jobs" lease; say when leadership changes. */
 static void
 lead(struct serve *s)
 {
@@ -665,16 +674,18 @@ lead(struct serve *s)
 	bool			 held = false;
 
 	certa_err_clear(&err);
-	if (certa_store_lease_take(certa_ctx_store(s->ctx), "crl", s->node.id,
-	    now, now + SERVE_LEASE_S, &held, &err) != CERTA_OK) {
+	if (certa_store_lease_take(certa_ctx_store(s->ctx), SERVE_LEASE,
+	    s->node.id, now, now + SERVE_LEASE_S, &held, &err) != CERTA_OK) {
 		note("lease", &err);
 		held = false;
 	}
-	if (held != s->crl_leader)
+	if (held != s->leader)
 		fprintf(stderr, "certa serve: node %s (%s) %s the periodic "
-		    "jobs (lease \"crl\")\n", s->node.id, s->node.name,
+		    "jobs (lease \"" SERVE_LEASE "\": CRL, expiry notices, "
+		    "reissue grace)\n", s->node.id, s->node.name,
 		    held ? "now runs" : "no longer runs");
-	s->crl_leader = held;
+	s->leader = held;
+	certa_notify_worker_set_active(s->notify, held);
 	if (!held)
 		(void)adopt_crl(s);
 }
@@ -703,12 +714,50 @@ heartbeat(struct serve *s)
 	lead(s);
 }
 
+/*
+ * Revocations made by any node since the last poll reach the OCSP cache;
+ * the CRL is due (debounced) when there were some.
+ */
+static void
+poll_changes(struct serve *s, int64_t ms)
+{
+	struct certa_err	 err;
+	size_t			 revoked = 0;
+
+	certa_err_clear(&err);
+	if (certa_ocsp_poll(s->ocsp, certa_now(), &revoked, &err) != CERTA_OK)
+		note("OCSP poll", &err);
+	if (revoked > 0 && s->crl_dirty_ms == 0)
+		s->crl_dirty_ms = ms;
+}
+
+/* The change feed (another node committed a change): poll at once. */
+static void
+on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve	*s = arg;
+
+	(void)fd;
+	(void)what;
+	if (!s->draining)
+		poll_changes(s, now_ms());
+}
+
+/* On the feed's thread: hand over to the loop (evthread makes it safe). */
+static void
+on_change(uint64_t generation, void *arg)
+{
+	struct serve	*s = arg;
+
+	(void)generation;
+	event_active(s->wake, 0, 0);
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct serve		*s = arg;
 	struct certa_err	 err;
-	size_t			 revoked = 0;
 	int64_t			 ms = now_ms();
 
 	(void)fd;
@@ -724,13 +773,13 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 			event_base_loopexit(s->base, NULL);
 		return;
 	}
-	api_lifecycle_tick(s->ctx);	/* reissues' superseded revocations */
+	if (s->leader)		/* reissues' superseded revocations */
+		api_lifecycle_tick(s->ctx);
 	if (ms >= s->heartbeat_ms) {
 		s->heartbeat_ms = ms + SERVE_HEARTBEAT_MS;
 		heartbeat(s);
 	}
-	if (certa_ocsp_poll(s->ocsp, certa_now(), &revoked, &err) != CERTA_OK)
-		note("OCSP poll", &err);
+	poll_changes(s, ms);
 	if (s->tls_renew_at != 0 && certa_now() >= s->tls_renew_at) {
 		certa_err_clear(&err);
 		if (tls_issue(s, &err) != CERTA_OK) {
@@ -738,10 +787,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 			s->tls_renew_at = certa_now() + 300;	/* retry */
 		}
 	}
-	if (revoked > 0 && s->crl_dirty_ms == 0)
-		s->crl_dirty_ms = ms;
 	/* Not the lease holder: serve its CRL; our own only as a fallback. */
-	if (!s->crl_leader && (s->crl_dirty_ms != 0 ||
+	if (!s->leader && (s->crl_dirty_ms != 0 ||
 	    certa_now() >= s->crl_regen_at)) {
 		if (adopt_crl(s))
 			s->crl_dirty_ms = 0;
@@ -975,11 +1022,16 @@ certa_serve_run(const struct certa_serve_opts *in, struct certa_err *err)
 	/* Expiry notifications: own thread and store handle (notify.h). */
 	if (s.o.notify_interval > 0)
 		CERTA_TRY(certa_notify_worker_start(s.o.dir, s.o.pass_file,
-		    s.o.notify_interval, &s.notify, err));
+		    s.o.notify_interval, s.leader, &s.notify, err));
 
 	CERTA_CHECK((s.tick = event_new(s.base, -1, EV_PERSIST, on_tick,
 	    &s)) != NULL && event_add(s.tick, &tv) == 0, CERTA_E_NOMEM,
 	    "create timer");
+	/* Other nodes' changes, pushed (PostgreSQL); the tick polls too. */
+	CERTA_CHECK((s.wake = event_new(s.base, -1, 0, on_wake, &s)) != NULL,
+	    CERTA_E_NOMEM, "create event");
+	CERTA_TRY(certa_store_watch(certa_ctx_store(s.ctx), on_change, &s,
+	    &s.watch, err));
 	for (i = 0; i < 3; i++)
 		CERTA_CHECK((s.sig[i] = evsignal_new(s.base, sigs[i],
 		    on_signal, &s)) != NULL && event_add(s.sig[i], NULL) == 0,
@@ -1005,6 +1057,7 @@ certa_serve_run(const struct certa_serve_opts *in, struct certa_err *err)
 	    "event loop failed");
 	fprintf(stderr, "certa serve: stopped\n");
 out:
+	certa_store_unwatch(s.watch);	/* before s.wake goes */
 	certa_gate_embed_free(s.gate);
 	certa_notify_worker_stop(s.notify);
 	certa_api_fini(&s.api);
@@ -1015,6 +1068,8 @@ out:
 			event_free(s.sig[i]);
 	if (s.tick != NULL)
 		event_free(s.tick);
+	if (s.wake != NULL)
+		event_free(s.wake);
 	if (s.base != NULL)
 		event_base_free(s.base);
 	SSL_CTX_free(s.tls);

@@ -46,6 +46,7 @@ struct gate {
 	struct certa_client	*client;
 	struct event		*sig[3];
 	struct event		*tick;
+	struct certa_store_watch *watch;	/* owns; the change feed */
 	int64_t			 drain_until_ms;
 	bool			 port_written;
 	const char		*port_file;
@@ -541,6 +542,10 @@ certa_gate_run(const struct certa_gate_opts *o, struct certa_err *err)
 		goto out;
 	}
 	CERTA_TRY(open_log(gt, err));
+	/* A cluster store pushes trust changes: handshakes check the
+	 * generation in memory, not with a query each (store.h). */
+	CERTA_TRY(certa_store_watch(certa_ctx_store(gt->g.ctx), NULL, NULL,
+	    &gt->watch, err));
 	(void)signal(SIGPIPE, SIG_IGN);
 	CERTA_CHECK((evcfg = event_config_new()) != NULL, CERTA_E_NOMEM,
 	    "create event loop");
@@ -563,6 +568,7 @@ certa_gate_run(const struct certa_gate_opts *o, struct certa_err *err)
 	fprintf(stderr, "certa gate: stopped\n");
 out:
 	if (gt != NULL) {
+		certa_store_unwatch(gt->watch);
 		free_listeners(gt);
 		for (i = 0; i < 3; i++)
 			if (gt->sig[i] != NULL)

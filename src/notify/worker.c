@@ -3,7 +3,9 @@
  * The daemon's notification scheduler: one thread with its own context
  * (its own store connection), so that a slow webhook or mail server never
  * stalls the event loop.  It runs a pass at start and then every interval
- * seconds; stop wakes it and joins.  Signals stay with the main thread.
+ * seconds, while active (the daemon says when: the node holding the
+ * periodic jobs' lease); activation runs one at once.  stop wakes it and
+ * joins.  Signals stay with the main thread.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +25,8 @@ struct certa_notify_worker {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	bool			 stop;		/* under mu */
+	bool			 active;	/* under mu */
+	bool			 kick;		/* under mu: pass now */
 };
 
 static void
@@ -48,17 +52,23 @@ run(void *arg)
 {
 	struct certa_notify_worker	*w = arg;
 	struct timespec			 until;
-	bool				 stop = false;
+	bool				 stop = false, active;
 
+	pthread_mutex_lock(&w->mu);
+	active = w->active;
+	pthread_mutex_unlock(&w->mu);
 	while (!stop) {
-		one_pass(w);
+		if (active)
+			one_pass(w);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)w->interval;
 		pthread_mutex_lock(&w->mu);
-		while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu,
-		    &until) != ETIMEDOUT)
+		while (!w->stop && !w->kick && pthread_cond_timedwait(&w->cv,
+		    &w->mu, &until) != ETIMEDOUT)
 			;
+		w->kick = false;
 		stop = w->stop;
+		active = w->active;
 		pthread_mutex_unlock(&w->mu);
 	}
 	return NULL;
@@ -66,7 +76,7 @@ run(void *arg)
 
 certa_rc
 certa_notify_worker_start(const char *dir, const char *pass_file,
-    int64_t interval, struct certa_notify_worker **out,
+    int64_t interval, bool active, struct certa_notify_worker **out,
     struct certa_err *err)
 {
 	struct certa_notify_worker	*w = NULL;
@@ -80,6 +90,7 @@ certa_notify_worker_start(const char *dir, const char *pass_file,
 	CERTA_CHECK((w = calloc(1, sizeof(*w))) != NULL, CERTA_E_NOMEM,
 	    "notify: out of memory");
 	w->interval = interval;
+	w->active = active;
 	CERTA_TRY(certa_open(dir, pass_file, &w->ctx, err));
 	certa_ctx_set_actor(w->ctx, "serve:notify");
 	CERTA_CHECK(pthread_mutex_init(&w->mu, NULL) == 0 &&
@@ -100,6 +111,20 @@ out:
 		free(w);
 	}
 	return rc;
+}
+
+void
+certa_notify_worker_set_active(struct certa_notify_worker *w, bool active)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	if (active && !w->active) {
+		w->kick = true;
+		pthread_cond_signal(&w->cv);
+	}
+	w->active = active;
+	pthread_mutex_unlock(&w->mu);
 }
 
 void

@@ -199,6 +199,8 @@ void	api_org_notify_get(struct api_call *);
 void	api_org_notify_set(struct api_call *);
 void	api_settings_trust_get(struct api_call *);
 void	api_settings_trust_set(struct api_call *);
+/* The lease of the periodic jobs (serve.c), shown by GET /api/v1/cluster. */
+#define API_JOBS_LEASE	"jobs"
 /* GET /api/v1/cluster: the nodes and their heartbeats (api_cluster.c). */
 void	api_cluster(struct api_call *);
 /* The daemon's tick: carry out due lifecycle work (reissue revocations). */

@@ -6,9 +6,12 @@
  * trust generation and audit head each last read, and "status": "live",
  * or "stale" when not seen for more than API_NODE_STALE seconds (stopped,
  * killed, or cut off from the store).  Rows are never deleted: a stopped
- * node stays listed as stale.
+ * node stays listed as stale.  "jobs" names the node that runs the
+ * periodic jobs (the holder of lease API_JOBS_LEASE, null when nobody
+ * holds it); each node says whether it is that one.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <certa/certa.h>
 #include <certa/json.h>
@@ -22,6 +25,7 @@
 struct nodes {
 	json_t	*items;
 	int64_t	 now;
+	char	 holder[40];	/* the jobs lease's live holder, or "" */
 };
 
 static certa_rc
@@ -30,12 +34,13 @@ node_one(const struct certa_node_rec *n, void *arg)
 	struct nodes	*w = arg;
 	json_t		*o;
 
-	o = json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:s}", "id", n->id,
-	    "name", n->name, "started_at", certa_json_time(n->started_at),
-	    "last_heartbeat", certa_json_time(n->last_heartbeat),
-	    "generation", (json_int_t)n->generation, "audit_seq",
-	    (json_int_t)n->audit_seq, "status",
-	    w->now - n->last_heartbeat > API_NODE_STALE ? "stale" : "live");
+	o = json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:s, s:b}", "id",
+	    n->id, "name", n->name, "started_at",
+	    certa_json_time(n->started_at), "last_heartbeat",
+	    certa_json_time(n->last_heartbeat), "generation",
+	    (json_int_t)n->generation, "audit_seq", (json_int_t)n->audit_seq,
+	    "status", w->now - n->last_heartbeat > API_NODE_STALE ? "stale" :
+	    "live", "runs_jobs", strcmp(w->holder, n->id) == 0);
 	if (o == NULL || json_array_append_new(w->items, o) != 0)
 		return CERTA_E_NOMEM;
 	return CERTA_OK;
@@ -44,17 +49,32 @@ node_one(const struct certa_node_rec *n, void *arg)
 void
 api_cluster(struct api_call *c)
 {
+	struct certa_store	*st = certa_ctx_store(c->ctx);
 	struct certa_err	 err;
-	struct nodes		 w = { json_array(), certa_now() };
+	struct nodes		 w = { json_array(), certa_now(), "" };
+	json_t			*jobs;
+	int64_t			 until = 0;
 	certa_rc		 rc;
 
 	certa_err_clear(&err);
-	rc = w.items == NULL ? CERTA_E_NOMEM :
-	    certa_store_node_each(certa_ctx_store(c->ctx), node_one, &w, &err);
+	rc = certa_store_lease_get(st, API_JOBS_LEASE, w.holder, &until,
+	    &err);
+	if (rc == CERTA_E_NOTFOUND || (rc == CERTA_OK && until < w.now)) {
+		certa_err_clear(&err);
+		rc = CERTA_OK;
+		w.holder[0] = '\0';	/* never taken, or expired */
+	}
+	if (rc == CERTA_OK)
+		rc = w.items == NULL ? CERTA_E_NOMEM :
+		    certa_store_node_each(st, node_one, &w, &err);
 	if (rc != CERTA_OK) {
 		json_decref(w.items);
 		api_fail(c, rc, &err);
 		return;
 	}
-	api_json(c, 200, json_pack("{s:o, s:n}", "items", w.items, "next"));
+	jobs = w.holder[0] != '\0' ? json_pack("{s:s, s:s, s:o}", "lease",
+	    API_JOBS_LEASE, "node", w.holder, "until",
+	    certa_json_time(until)) : json_null();
+	api_json(c, 200, json_pack("{s:o, s:n, s:o}", "items", w.items, "next",
+	    "jobs", jobs));
 }

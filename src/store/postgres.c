@@ -22,6 +22,7 @@
 
 #include <libpq-fe.h>
 
+#include "store/pg_feed.h"
 #include "store/schema.h"
 #include "store/store_impl.h"
 #include "util/util.h"
@@ -187,6 +188,7 @@ enum stmt_id {
 	ST_NODE_PUT,
 	ST_NODE_EACH,
 	ST_LEASE_TAKE,
+	ST_LEASE_GET,
 	ST_CRL_PUT,
 	ST_CRL_GET,
 	ST__COUNT
@@ -256,6 +258,8 @@ static const struct stmt stmts[ST__COUNT] = {
 	[ST_NODE_EACH] = { "SELECT id, name, started_at, last_heartbeat, "
 	    "generation, audit_seq FROM node ORDER BY started_at, id",
 	    F_READ },
+	[ST_LEASE_GET] = { "SELECT holder, expires_at FROM lease "
+	    "WHERE name = $1::text", F_READ },
 	/* Granted (one row changed) when free, ours, or expired. */
 	[ST_LEASE_TAKE] = { "INSERT INTO lease (name, holder, expires_at) "
 	    "VALUES ($1::text, $2::text, $4::bigint) ON CONFLICT (name) "
@@ -422,8 +426,11 @@ static const struct stmt stmts[ST__COUNT] = {
 	    "WHERE id = $1::bigint", 0 },
 	[ST_TRUST_GEN] = { "SELECT generation FROM trust_generation "
 	    "WHERE id = 1", F_READ },
-	[ST_TRUST_BUMP] = { "UPDATE trust_generation "
-	    "SET generation = generation + 1 WHERE id = 1", 0 },
+	/* The change feed (pg_feed.c) hears of it at commit. */
+	[ST_TRUST_BUMP] = { "WITH u AS (UPDATE trust_generation "
+	    "SET generation = generation + 1 WHERE id = 1 "
+	    "RETURNING generation) SELECT generation, "
+	    "pg_notify('" PG_FEED_CHANNEL "', generation::text) FROM u", 0 },
 	[ST_TRUST_EACH_SUBJECT] = { "SELECT " TRUST_COLS " FROM trust_entry "
 	    "WHERE subject_key = $1::text ORDER BY id", F_READ },
 	[ST_TRUST_UNKEYED] = { "SELECT count(*) FROM trust_entry "
@@ -573,6 +580,8 @@ struct certa_store {
 	bool			 tx_lost;	/* ... and died with the
 						 * connection: AGAIN until the
 						 * caller ends it */
+	uint64_t		 bumped;	/* trust generation the open
+						 * transaction bumped to */
 	bool			 prepared[ST__COUNT];
 	unsigned		 cursors;	/* names certa_cN */
 	int64_t			 retry_at_ms;	/* no reconnect before */
@@ -1358,6 +1367,7 @@ pg_rollback(struct certa_store *s)
 	PGresult	*r;
 
 	s->tx_lost = false;
+	s->bumped = 0;
 	if (!s->in_tx)
 		return;
 	s->in_tx = false;
@@ -1383,6 +1393,7 @@ pg_begin(struct certa_store *s, struct certa_err *err)
 	CERTA_TRY(exec_sql(s, "BEGIN ISOLATION LEVEL READ COMMITTED",
 	    "begin a transaction", err));
 	s->in_tx = true;
+	s->bumped = 0;
 	rc = exec_sql(s, "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
 	    "take the store's write lock", err);
 	if (rc != CERTA_OK) {
@@ -1431,7 +1442,10 @@ pg_commit(struct certa_store *s, struct certa_err *err)
 	CERTA_CHECK(strcmp(PQcmdStatus(r), "COMMIT") == 0, CERTA_E_STORE,
 	    "commit on %s: PostgreSQL rolled the transaction back (an earlier "
 	    "statement in it failed); nothing was committed", s->label);
+	if (s->bumped != 0)
+		pg_feed_publish(s->dsn, s->bumped);
 out:
+	s->bumped = 0;
 	PQclear(r);
 	return rc;
 }
@@ -1463,18 +1477,29 @@ own_end(struct certa_store *s, bool own, certa_rc rc, struct certa_err *err)
 	return rc;
 }
 
-/* HOW IT WORKS at trust_bump in sqlite.c: the same bumps, same places. */
+/*
+ * HOW IT WORKS at trust_bump in sqlite.c: the same bumps, same places.
+ * The new generation is notified to the other nodes by PostgreSQL at
+ * commit, and published to this process's feed by pg_commit.
+ */
 static certa_rc
 trust_bump(struct certa_store *s, struct certa_err *err)
 {
-	int64_t		 n;
+	PGresult	*r = NULL;
+	bool		 found;
 	certa_rc	 rc = CERTA_OK;
 
-	CERTA_TRY(q_changes(s, ST_TRUST_BUMP, NULL, &n, "bump the trust "
+	CERTA_TRY(q_row(s, ST_TRUST_BUMP, NULL, &r, &found, "bump the trust "
 	    "generation", err));
-	CERTA_CHECK(n == 1, CERTA_E_STORE, "store %s has no trust generation "
+	CERTA_CHECK(found, CERTA_E_STORE, "store %s has no trust generation "
 	    "row (damaged schema?)", s->label);
+	s->bumped = (uint64_t)col_int(r, 0, 0);
+	if (!s->in_tx) {
+		pg_feed_publish(s->dsn, s->bumped);
+		s->bumped = 0;
+	}
 out:
+	PQclear(r);
 	return rc;
 }
 
@@ -2614,6 +2639,22 @@ out:
 	return rc;
 }
 
+static certa_rc
+pg_trust_generation_fast(struct certa_store *s, uint64_t *out,
+    struct certa_err *err)
+{
+	if (pg_feed_generation(s->dsn, out))
+		return CERTA_OK;
+	return pg_trust_generation(s, out, err);
+}
+
+static certa_rc
+pg_watch(struct certa_store *s, certa_store_change_fn fn, void *arg,
+    struct certa_store_watch **out, struct certa_err *err)
+{
+	return pg_feed_watch(s->dsn, s->label, fn, arg, out, err);
+}
+
 /* Insert rec (list given). */
 static certa_rc
 trust_insert(struct certa_store *s, struct certa_trust_rec *rec,
@@ -3487,6 +3528,26 @@ out:
 }
 
 static certa_rc
+pg_lease_get(struct certa_store *s, const char *name, char holder[40],
+    int64_t *expires_at, struct certa_err *err)
+{
+	struct params	 p = { 0 };
+	PGresult	*r = NULL;
+	bool		 found;
+	certa_rc	 rc = CERTA_OK;
+
+	p_text(&p, name);
+	CERTA_TRY(q_row(s, ST_LEASE_GET, &p, &r, &found, "read a lease", err));
+	CERTA_CHECK(found, CERTA_E_NOTFOUND, "lease '%s' was never taken",
+	    name);
+	snprintf(holder, 40, "%s", PQgetvalue(r, 0, 0));
+	*expires_at = col_int(r, 0, 1);
+out:
+	PQclear(r);
+	return rc;
+}
+
+static certa_rc
 pg_crl_put(struct certa_store *s, const struct certa_crl_rec *rec,
     bool *stored, struct certa_err *err)
 {
@@ -3614,6 +3675,9 @@ const struct certa_store_ops certa_store_postgres_ops = {
 	.node_put = pg_node_put,
 	.node_each = pg_node_each,
 	.lease_take = pg_lease_take,
+	.lease_get = pg_lease_get,
 	.crl_put = pg_crl_put,
 	.crl_get = pg_crl_get,
+	.watch = pg_watch,
+	.trust_generation_fast = pg_trust_generation_fast,
 };

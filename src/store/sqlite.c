@@ -144,6 +144,7 @@ enum stmt_id {
 	ST_NODE_PUT,
 	ST_NODE_EACH,
 	ST_LEASE_TAKE,
+	ST_LEASE_GET,
 	ST_CRL_PUT,
 	ST_CRL_GET,
 	ST__COUNT
@@ -202,6 +203,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_NODE_EACH] = "SELECT id, name, started_at, last_heartbeat, "
 	    "generation, audit_seq FROM node ORDER BY started_at, id",
 	/* Granted (one row changed) when free, ours, or expired. */
+	[ST_LEASE_GET] = "SELECT holder, expires_at FROM lease WHERE name = ?1",
 	[ST_LEASE_TAKE] = "INSERT INTO lease (name, holder, expires_at) "
 	    "VALUES (?1, ?2, ?4) ON CONFLICT (name) DO UPDATE SET "
 	    "holder = excluded.holder, expires_at = excluded.expires_at "
@@ -3443,6 +3445,28 @@ out:
 }
 
 static certa_rc
+sqlite_lease_get(struct certa_store *s, const char *name, char holder[40],
+    int64_t *expires_at, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_LEASE_GET, &st, err));
+	bind_text(st, 1, name, &src);
+	SQL_CHECK(src == SQLITE_OK, src, "lease %s", name);
+	src = sqlite3_step(st);
+	CERTA_CHECK(src != SQLITE_DONE, CERTA_E_NOTFOUND, "lease '%s' was "
+	    "never taken", name);
+	SQL_CHECK(src == SQLITE_ROW, src, "read lease %s", name);
+	col_copy(st, 0, holder, 40);
+	*expires_at = sqlite3_column_int64(st, 1);
+out:
+	stmt_put(s, ST_LEASE_GET, st);
+	return rc;
+}
+
+static certa_rc
 sqlite_crl_put(struct certa_store *s, const struct certa_crl_rec *rec,
     bool *stored, struct certa_err *err)
 {
@@ -3576,6 +3600,7 @@ const struct certa_store_ops certa_store_sqlite_ops = {
 	.node_put = sqlite_node_put,
 	.node_each = sqlite_node_each,
 	.lease_take = sqlite_lease_take,
+	.lease_get = sqlite_lease_get,
 	.crl_put = sqlite_crl_put,
 	.crl_get = sqlite_crl_get,
 	.request_put = sqlite_request_put,

@@ -800,6 +800,43 @@ out:
 	return rc;
 }
 
+certa_rc
+certa_store_trust_generation_fast(struct certa_store *s, uint64_t *out,
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	if (ops(s)->trust_generation_fast == NULL)
+		return certa_store_trust_generation(s, out, err);
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "trust generation: no out");
+	*out = 0;
+	CERTA_TRY(ops(s)->trust_generation_fast(s, out, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_watch(struct certa_store *s, certa_store_change_fn fn,
+    void *arg, struct certa_store_watch **out, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(out != NULL, CERTA_E_INVAL, "watch the store: no out");
+	*out = NULL;
+	if (ops(s)->watch == NULL)
+		goto out;		/* no feed: the caller polls */
+	CERTA_TRY(ops(s)->watch(s, fn, arg, out, err));
+out:
+	return rc;
+}
+
+void
+certa_store_unwatch(struct certa_store_watch *w)
+{
+	if (w != NULL)
+		((struct certa_store_watch_base *)(void *)w)->unwatch(w);
+}
+
 /* --- organisations and applications: rename, delete ------------------ */
 
 certa_rc
@@ -1322,6 +1359,23 @@ certa_store_lease_take(struct certa_store *s, const char *name,
 	    *holder != '\0', CERTA_E_INVAL, "lease: no name or holder");
 	CERTA_TRY(ops(s)->lease_take(s, name, holder, now, expires_at, held,
 	    err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_lease_get(struct certa_store *s, const char *name,
+    char holder[40], int64_t *expires_at, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(holder != NULL && expires_at != NULL, CERTA_E_INVAL,
+	    "lease: no out");
+	holder[0] = '\0';
+	*expires_at = 0;
+	CERTA_CHECK(name != NULL && *name != '\0', CERTA_E_INVAL, "lease: no "
+	    "name");
+	CERTA_TRY(ops(s)->lease_get(s, name, holder, expires_at, err));
 out:
 	return rc;
 }

@@ -202,11 +202,19 @@ struct certa_store_ops {
 	certa_rc	(*lease_take)(struct certa_store *, const char *,
 			    const char *, int64_t, int64_t, bool *,
 			    struct certa_err *);
+	certa_rc	(*lease_get)(struct certa_store *, const char *,
+			    char [40], int64_t *, struct certa_err *);
 	certa_rc	(*crl_put)(struct certa_store *,
 			    const struct certa_crl_rec *, bool *,
 			    struct certa_err *);
 	certa_rc	(*crl_get)(struct certa_store *, int64_t,
 			    struct certa_crl_rec *, struct certa_err *);
+	/* The change feed; both NULL for a backend without one. */
+	certa_rc	(*watch)(struct certa_store *, certa_store_change_fn,
+			    void *, struct certa_store_watch **,
+			    struct certa_err *);
+	certa_rc	(*trust_generation_fast)(struct certa_store *,
+			    uint64_t *, struct certa_err *);
 };
 
 /*
@@ -215,6 +223,11 @@ struct certa_store_ops {
  */
 struct certa_store_base {
 	const struct certa_store_ops	*ops;
+};
+
+/* Likewise every backend's struct certa_store_watch starts with this. */
+struct certa_store_watch_base {
+	void	(*unwatch)(struct certa_store_watch *);
 };
 
 extern const struct certa_store_ops	certa_store_sqlite_ops;

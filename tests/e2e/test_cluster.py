@@ -241,6 +241,24 @@ class ClusterTest(GateMixin, CheckedTest):
             self.assertEqual(n["generation"], gen)
             self.assertLessEqual(n["audit_seq"], seq)
             self.assertRegex(n["id"], "^[0-9a-f]{32}$")
+        # A started first and runs the periodic jobs; exactly one does.
+        a_id = [n["id"] for k, n in mine.items()
+                if k.endswith(":%d" % a.proc.pid)][0]
+        self.assertEqual(body["jobs"]["lease"], "jobs")
+        self.assertEqual(body["jobs"]["node"], a_id)
+        self.assertEqual([n["id"] for n in body["items"] if n["runs_jobs"]],
+                         [a_id])
+        # Each node listens for changes (LISTEN/NOTIFY): one feed session
+        # per process, whatever the number of store handles in it.
+        t0 = time.monotonic()
+        while True:
+            feeds = int(test_postgres.psql_db(
+                self.dsn, "SELECT count(*) FROM pg_stat_activity WHERE "
+                "application_name = 'certa-feed'"))
+            if feeds == 2 or time.monotonic() - t0 > 5:
+                break
+            time.sleep(0.1)
+        self.assertEqual(feeds, 2)
         # The same list from node B (one store).
         code, body2 = self.curl(b, "GET", "/api/v1/cluster", token)
         self.assertEqual({n["id"] for n in body2["items"]},

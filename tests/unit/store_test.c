@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1537,6 +1538,8 @@ test_cluster(void **state)
 	struct certa_node_rec	 n;
 	struct node_seen	 seen;
 	const char		*lease = nm("crl");
+	char			 holder[40];
+	int64_t			 until;
 	bool			 held;
 
 	memset(&n, 0, sizeof(n));
@@ -1583,6 +1586,12 @@ test_cluster(void **state)
 	OK(certa_store_lease_take(s, lease, "A", now + 17, now + 27, &held,
 	    &E));
 	assert_false(held);
+	/* Who holds it: B, until its last renewal's expiry. */
+	OK(certa_store_lease_get(s, lease, holder, &until, &E));
+	assert_string_equal(holder, "B");
+	assert_int_equal(until, now + 26);
+	RC(certa_store_lease_get(s, nm("never-taken"), holder, &until, &E),
+	    CERTA_E_NOTFOUND);
 	certa_store_close(s2);
 }
 
@@ -2176,6 +2185,169 @@ test_request(void **state)
 	certa_request_rec_clear(&got);
 }
 
+/* --- the change feed (certa_store_watch) ------------------------------- */
+
+struct feed_seen {
+	pthread_mutex_t	 mu;
+	unsigned	 calls;
+	uint64_t	 last;
+};
+
+static void
+feed_cb(uint64_t gen, void *arg)
+{
+	struct feed_seen	*f = arg;
+
+	pthread_mutex_lock(&f->mu);
+	f->calls++;
+	f->last = gen;
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Wait (at most ms) until the callback ran more than `after` times with
+ * generation want (0: any); the milliseconds it took, or -1. */
+static long
+feed_wait_for(struct feed_seen *f, unsigned after, uint64_t want, long ms)
+{
+	struct timespec	 t0, t1;
+	long		 el;
+	bool		 ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		ok = f->calls > after && (want == 0 || f->last == want);
+		pthread_mutex_unlock(&f->mu);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		el = (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ok)
+			return el;
+		if (el > ms)
+			return -1;
+		nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 },
+		    NULL);
+	}
+}
+
+static unsigned
+feed_calls(struct feed_seen *f)
+{
+	unsigned	n;
+
+	pthread_mutex_lock(&f->mu);
+	n = f->calls;
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+static uint64_t
+fast_generation(struct certa_store *s)
+{
+	uint64_t	 g = 0;
+
+	OK(certa_store_trust_generation_fast(s, &g, &E));
+	return g;
+}
+
+/* Kill the feed's session (application_name certa-feed). */
+static void
+pg_cut_feed(void)
+{
+	PGconn		*c = PQconnectdb(dsn);
+	PGresult	*r;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, "SELECT count(pg_terminate_backend(pid)) FROM "
+	    "pg_stat_activity WHERE application_name = 'certa-feed'");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), "1");	/* one per DSN */
+	PQclear(r);
+	PQfinish(c);
+}
+
+static void
+test_change_feed(void **state)
+{
+	struct certa_store	*s = *state, *other = NULL;
+	struct certa_store_watch *w = NULL, *w2 = NULL;
+	struct certa_trust_rec	 r;
+	struct feed_seen	 f = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct feed_seen	 f2 = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	unsigned		 n;
+	uint64_t		 g;
+	long			 ms;
+
+	fill_trust(&r, nm("feed-a"), "trusted", 9001);
+	OK(certa_store_trust_put(s, &r, &E));
+	OK(certa_store_watch(s, feed_cb, &f, &w, &E));
+	if (!is_postgres) {
+		/* No feed on SQLite: the caller polls the cheap read. */
+		assert_null(w);
+		assert_int_equal(fast_generation(s), generation(s));
+		certa_store_unwatch(w);
+		return;
+	}
+	assert_non_null(w);
+	/* Connected: a first callback (a resynchronisation), then the
+	 * generation is served from memory and is the database's. */
+	assert_true(feed_wait_for(&f, 0, 0, 5000) >= 0);
+	assert_int_equal(fast_generation(s), generation(s));
+
+	/* A second watcher shares the connection (pg_cut_feed counts 1). */
+	OK(certa_store_watch(s, feed_cb, &f2, &w2, &E));
+
+	/* Another handle (another node) commits a change: pushed. */
+	OK(certa_store_open(&other, dsn, &E));
+	n = feed_calls(&f);
+	OK(certa_store_trust_set_list(other, nm("feed-a"), "issuer", &E));
+	g = generation(other);
+	ms = feed_wait_for(&f, n, g, 1000);
+	assert_true(ms >= 0);
+	assert_true(feed_wait_for(&f2, 0, g, 1000) >= 0);
+	assert_int_equal(fast_generation(s), g);
+
+	/* This process's own commit: visible at once, before any push. */
+	OK(certa_store_begin(s, &E));
+	OK(certa_store_trust_set_list(s, nm("feed-a"), "trusted", &E));
+	assert_int_equal(fast_generation(s), g);	/* not committed */
+	OK(certa_store_commit(s, &E));
+	g = generation(s);
+	assert_int_equal(fast_generation(s), g);
+
+	/* A rolled-back change is neither notified nor published. */
+	assert_true(feed_wait_for(&f, 0, g, 1000) >= 0);
+	n = feed_calls(&f);
+	OK(certa_store_begin(other, &E));
+	OK(certa_store_trust_set_list(other, nm("feed-a"), "issuer", &E));
+	certa_store_rollback(other);
+	nanosleep(&(struct timespec){ .tv_nsec = 300 * 1000 * 1000 }, NULL);
+	assert_int_equal(feed_calls(&f), n);
+	assert_int_equal(fast_generation(s), g);
+
+	/* The feed's connection dies and a change is made meanwhile: it
+	 * reconnects by itself and resynchronises (nothing missed). */
+	pg_cut_feed();
+	OK(certa_store_trust_set_list(other, nm("feed-a"), "issuer", &E));
+	g = generation(other);
+	assert_true(feed_wait_for(&f, n, g, 8000) >= 0);
+	assert_int_equal(fast_generation(s), g);
+
+	/* Unwatched: the callback never runs again; the other watcher's
+	 * still does, and the last unwatch stops the feed. */
+	certa_store_unwatch(w);
+	w = NULL;
+	n = feed_calls(&f);
+	OK(certa_store_trust_set_list(other, nm("feed-a"), "trusted", &E));
+	g = generation(other);
+	assert_true(feed_wait_for(&f2, 0, g, 1000) >= 0);
+	assert_int_equal(feed_calls(&f), n);
+	certa_store_unwatch(w2);
+	w2 = NULL;
+	assert_int_equal(fast_generation(s), g);	/* read, no feed */
+	certa_store_close(other);
+}
+
 static void
 sqlite_path(char *out, size_t len, const char *name)
 {
@@ -2477,6 +2649,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_crl_latest, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_crl, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_change_feed, setup,
 		    teardown),
 		cmocka_unit_test(test_postgres_backend),
 		cmocka_unit_test(test_sqlite_backend),

@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The PostgreSQL change feed: how a cluster node learns, within
+ * milliseconds and without polling the database, that another node changed
+ * the trust store or revoked a certificate (certa_store_watch in
+ * include/certa/store.h).
+ *
+ * HOW IT WORKS.  Every trust-generation bump in postgres.c is one
+ * statement that also calls pg_notify('certa_trust', <new generation>);
+ * PostgreSQL delivers the notification to every listening session when,
+ * and only when, the transaction commits.  Per DSN and process there is one
+ * feed: a thread with its own connection that LISTENs on the channel and
+ * keeps the newest generation it has heard of, so that
+ * certa_store_trust_generation_fast answers a handshake's staleness check
+ * from memory instead of with a round trip.
+ *
+ * No missed change.  On every (re)connection the thread first LISTENs and
+ * only then reads the generation (one query string, in that order): a
+ * commit before the read is in the read, a commit after it is notified.
+ * Until that read has come back the feed is not live, and fast reads go
+ * to the database; callbacks run once it is (a resynchronisation: the
+ * watcher re-reads what it keeps, e.g. the OCSP responder's audit poll).
+ * Every 2 s the thread reads the generation again, which both repairs a
+ * lost notification and proves the connection alive: an answer that does
+ * not come within 2 s, a closed socket or an error end the connection
+ * (the feed stops being live at once) and the thread reconnects with a
+ * backoff of 100 ms doubling to 5 s.  TCP keepalives are on as well.
+ *
+ * Generations from notifications and from this process's own commits
+ * (pg_feed_publish, called after COMMIT returns) only move the feed
+ * forward; the periodic read is authoritative (a restored database may be
+ * behind).  Neither ever shows a generation that is not committed.
+ *
+ * Threads.  feeds_mu guards the list of feeds, their reference counts,
+ * generation and liveness; a feed's cb_mu guards its watchers, and
+ * callbacks run under it, so after certa_store_unwatch returns a
+ * watcher's callback never runs again.  The last unwatch stops the thread
+ * (a byte on its stop pipe) and joins it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include <certa/util.h>
+
+#include "store/pg_feed.h"
+#include "store/store_impl.h"
+#include "util/util.h"
+
+#define FEED_CHECK_MS		2000	/* the periodic generation read */
+#define FEED_ANSWER_MS		2000	/* ... must be answered within */
+#define FEED_CONNECT_MS		5000
+#define FEED_BACKOFF_MIN_MS	100
+#define FEED_BACKOFF_MAX_MS	5000
+#define FEED_READ_SQL		"SELECT generation FROM trust_generation " \
+				"WHERE id = 1"
+
+struct pg_feed;
+
+struct certa_store_watch {
+	struct certa_store_watch_base	 base;
+	struct pg_feed			*feed;	/* borrowed; held by refs */
+	certa_store_change_fn		 fn;
+	void				*arg;
+	struct certa_store_watch	*next;
+};
+
+struct pg_feed {
+	struct pg_feed		*next;		/* feeds_mu */
+	char			*dsn;		/* owns; may hold a password */
+	char			*label;		/* owns */
+	unsigned		 refs;		/* feeds_mu: watchers */
+	uint64_t		 gen;		/* feeds_mu */
+	bool			 live;		/* feeds_mu */
+	pthread_t		 thr;
+	int			 stop[2];	/* pipe: a byte stops thr */
+	pthread_mutex_t		 cb_mu;
+	struct certa_store_watch *watchers;	/* cb_mu */
+};
+
+static pthread_mutex_t	 feeds_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct pg_feed	*feeds;
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* feeds_mu held. */
+static struct pg_feed *
+feed_find(const char *dsn)
+{
+	struct pg_feed	*f;
+
+	for (f = feeds; f != NULL; f = f->next)
+		if (strcmp(f->dsn, dsn) == 0)
+			return f;
+	return NULL;
+}
+
+/*
+ * Wait until fd is ready for ev (fd < 0: only wait), the stop pipe is
+ * readable (-1), or deadline passes (0).  1: fd is ready.
+ */
+static int
+feed_wait(struct pg_feed *f, int fd, short ev, int64_t deadline)
+{
+	struct pollfd	 p[2];
+	int64_t		 left;
+	int		 n;
+
+	for (;;) {
+		left = deadline - mono_ms();
+		if (left < 0)
+			left = 0;
+		p[0].fd = f->stop[0];
+		p[0].events = POLLIN;
+		p[1].fd = fd;
+		p[1].events = ev;
+		p[0].revents = p[1].revents = 0;
+		n = poll(p, fd >= 0 ? 2 : 1, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || p[0].revents != 0)
+			return -1;
+		if (n > 0 && p[1].revents != 0)
+			return 1;
+		if (left == 0)
+			return 0;
+	}
+}
+
+/* A connected session (asynchronously, so that a stop is never late). */
+static PGconn *
+feed_connect(struct pg_feed *f, bool *stopping)
+{
+	static const char *const keys[] = { "connect_timeout",
+	    "application_name", "keepalives", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "dbname", NULL };
+	const char		*vals[] = { "5", "certa-feed", "1", "5", "2",
+				    "3", f->dsn, NULL };
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	int64_t			 deadline = mono_ms() + FEED_CONNECT_MS;
+	PGconn			*c;
+	int			 r;
+
+	c = PQconnectStartParams(keys, vals, 1);
+	if (c == NULL || PQstatus(c) == CONNECTION_BAD)
+		goto fail;
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED)
+			goto fail;
+		r = feed_wait(f, PQsocket(c), st == PGRES_POLLING_READING ?
+		    POLLIN : POLLOUT, deadline);
+		if (r < 0) {
+			*stopping = true;
+			goto fail;
+		}
+		if (r == 0)
+			goto fail;
+		st = PQconnectPoll(c);
+	}
+	return c;
+fail:
+	PQfinish(c);
+	return NULL;
+}
+
+/* Set the feed's state; assign: gen is authoritative (a read). */
+static void
+feed_set(struct pg_feed *f, bool live, uint64_t gen, bool have, bool assign)
+{
+	pthread_mutex_lock(&feeds_mu);
+	f->live = live;
+	if (have && (assign || gen > f->gen))
+		f->gen = gen;
+	pthread_mutex_unlock(&feeds_mu);
+}
+
+static void
+feed_fire(struct pg_feed *f)
+{
+	struct certa_store_watch	*w;
+	uint64_t			 gen;
+
+	pthread_mutex_lock(&feeds_mu);
+	gen = f->gen;
+	pthread_mutex_unlock(&feeds_mu);
+	pthread_mutex_lock(&f->cb_mu);
+	for (w = f->watchers; w != NULL; w = w->next)
+		if (w->fn != NULL)
+			w->fn(gen, w->arg);
+	pthread_mutex_unlock(&f->cb_mu);
+}
+
+static bool
+parse_gen(const char *s, uint64_t *out)
+{
+	char			*end;
+	unsigned long long	 v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+/*
+ * Collect the results of the query in flight.  -1: the connection is
+ * unusable; 0: still busy; 1: done (*gen set when it read one).
+ */
+static int
+feed_results(PGconn *c, uint64_t *gen, bool *have)
+{
+	PGresult	*r;
+	int		 ok = 1;
+
+	while (!PQisBusy(c)) {
+		if ((r = PQgetResult(c)) == NULL)
+			return ok;
+		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+			if (PQntuples(r) == 1 &&
+			    parse_gen(PQgetvalue(r, 0, 0), gen))
+				*have = true;
+			else
+				ok = -1;	/* no generation row */
+		} else if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			ok = -1;
+		}
+		PQclear(r);
+	}
+	return 0;
+}
+
+/* Drain notifications; true when there was at least one. */
+static bool
+feed_notifies(struct pg_feed *f, PGconn *c)
+{
+	PGnotify	*n;
+	uint64_t	 gen;
+	bool		 any = false;
+
+	while ((n = PQnotifies(c)) != NULL) {
+		if (strcmp(n->relname, PG_FEED_CHANNEL) == 0) {
+			any = true;
+			if (parse_gen(n->extra, &gen))
+				feed_set(f, true, gen, true, false);
+		}
+		PQfreemem(n);
+	}
+	return any;
+}
+
+static void *
+feed_main(void *arg)
+{
+	struct pg_feed	*f = arg;
+	PGconn		*c = NULL;
+	int64_t		 due = 0;	/* answer by (busy), or next check */
+	int		 backoff = FEED_BACKOFF_MIN_MS, r;
+	bool		 busy = false, resync = false, stopping = false;
+	bool		 have;
+	uint64_t	 gen;
+
+	for (;;) {
+		if (c == NULL) {
+			c = feed_connect(f, &stopping);
+			if (stopping)
+				break;
+			if (c == NULL || PQsendQuery(c, "LISTEN "
+			    PG_FEED_CHANNEL "; " FEED_READ_SQL) != 1) {
+				PQfinish(c);
+				c = NULL;
+				if (feed_wait(f, -1, 0, mono_ms() + backoff) < 0)
+					break;
+				backoff = backoff * 2 > FEED_BACKOFF_MAX_MS ?
+				    FEED_BACKOFF_MAX_MS : backoff * 2;
+				continue;
+			}
+			backoff = FEED_BACKOFF_MIN_MS;
+			busy = resync = true;
+			due = mono_ms() + FEED_ANSWER_MS;
+		}
+		r = feed_wait(f, PQsocket(c), POLLIN, due);
+		if (r < 0)
+			break;
+		if (r == 0 && busy)
+			goto drop;		/* no answer: assume it dead */
+		if (r == 0) {
+			if (PQsendQuery(c, FEED_READ_SQL) != 1)
+				goto drop;
+			busy = true;
+			due = mono_ms() + FEED_ANSWER_MS;
+			continue;
+		}
+		if (PQconsumeInput(c) != 1)
+			goto drop;
+		if (busy) {
+			have = false;
+			if ((r = feed_results(c, &gen, &have)) < 0)
+				goto drop;
+			if (r == 1) {
+				busy = false;
+				due = mono_ms() + FEED_CHECK_MS;
+				feed_set(f, true, gen, have, true);
+				if (resync)
+					feed_fire(f);
+				resync = false;
+			}
+		}
+		if (!resync && feed_notifies(f, c))
+			feed_fire(f);
+		continue;
+drop:
+		feed_set(f, false, 0, false, false);
+		PQfinish(c);
+		c = NULL;
+		busy = false;
+	}
+	feed_set(f, false, 0, false, false);
+	PQfinish(c);
+	return NULL;
+}
+
+static void
+feed_free(struct pg_feed *f)
+{
+	if (f == NULL)
+		return;
+	if (f->stop[0] >= 0)
+		close(f->stop[0]);
+	if (f->stop[1] >= 0)
+		close(f->stop[1]);
+	pthread_mutex_destroy(&f->cb_mu);
+	if (f->dsn != NULL)
+		certa_free_secret(f->dsn, strlen(f->dsn) + 1);
+	free(f->label);
+	free(f);
+}
+
+/* A new feed with its thread running (feeds_mu held). */
+static certa_rc
+feed_new(const char *dsn, const char *label, struct pg_feed **out,
+    struct certa_err *err)
+{
+	struct pg_feed	*f;
+	sigset_t	 all, old;
+	int		 e;
+	certa_rc	 rc = CERTA_OK;
+
+	*out = NULL;
+	CERTA_CHECK((f = calloc(1, sizeof(*f))) != NULL, CERTA_E_NOMEM,
+	    "oom");
+	f->stop[0] = f->stop[1] = -1;
+	pthread_mutex_init(&f->cb_mu, NULL);
+	CERTA_CHECK((f->dsn = certa_strdup(dsn)) != NULL &&
+	    (f->label = certa_strdup(label)) != NULL, CERTA_E_NOMEM, "oom");
+	CERTA_CHECK(pipe(f->stop) == 0, CERTA_E_IO, "start the change feed "
+	    "of PostgreSQL %s: pipe: %s", label, strerror(errno));
+	(void)fcntl(f->stop[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(f->stop[1], F_SETFD, FD_CLOEXEC);
+	/* The thread takes no signals: the process's handlers stay where
+	 * they are. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&f->thr, NULL, feed_main, f);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	CERTA_CHECK(e == 0, CERTA_E_INTERNAL, "start the change feed of "
+	    "PostgreSQL %s: %s", label, strerror(e));
+	*out = f;
+	f = NULL;
+out:
+	feed_free(f);
+	return rc;
+}
+
+static void
+feed_unwatch(struct certa_store_watch *w)
+{
+	struct pg_feed	 *f = w->feed, **pp;
+	struct certa_store_watch **wp;
+	bool		  last;
+
+	pthread_mutex_lock(&f->cb_mu);
+	for (wp = &f->watchers; *wp != NULL; wp = &(*wp)->next)
+		if (*wp == w) {
+			*wp = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&f->cb_mu);
+	free(w);
+
+	pthread_mutex_lock(&feeds_mu);
+	last = --f->refs == 0;
+	if (last)
+		for (pp = &feeds; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == f) {
+				*pp = f->next;
+				break;
+			}
+	pthread_mutex_unlock(&feeds_mu);
+	if (!last)
+		return;
+	while (write(f->stop[1], "x", 1) < 0 && errno == EINTR)
+		;
+	pthread_join(f->thr, NULL);
+	feed_free(f);
+}
+
+certa_rc
+pg_feed_watch(const char *dsn, const char *label, certa_store_change_fn fn,
+    void *arg, struct certa_store_watch **out, struct certa_err *err)
+{
+	struct certa_store_watch *w = NULL;
+	struct pg_feed		 *f;
+	certa_rc		  rc = CERTA_OK;
+
+	*out = NULL;
+	CERTA_CHECK((w = calloc(1, sizeof(*w))) != NULL, CERTA_E_NOMEM,
+	    "oom");
+	w->base.unwatch = feed_unwatch;
+	w->fn = fn;
+	w->arg = arg;
+	pthread_mutex_lock(&feeds_mu);
+	if ((f = feed_find(dsn)) == NULL) {
+		rc = feed_new(dsn, label, &f, err);
+		if (rc == CERTA_OK) {
+			f->next = feeds;
+			feeds = f;
+		}
+	}
+	if (rc == CERTA_OK)
+		f->refs++;
+	pthread_mutex_unlock(&feeds_mu);
+	CERTA_TRY(rc);
+	w->feed = f;
+	pthread_mutex_lock(&f->cb_mu);
+	w->next = f->watchers;
+	f->watchers = w;
+	pthread_mutex_unlock(&f->cb_mu);
+	*out = w;
+	w = NULL;
+out:
+	free(w);
+	return rc;
+}
+
+bool
+pg_feed_generation(const char *dsn, uint64_t *out)
+{
+	struct pg_feed	*f;
+	bool		 live = false;
+
+	pthread_mutex_lock(&feeds_mu);
+	if ((f = feed_find(dsn)) != NULL && f->live) {
+		*out = f->gen;
+		live = true;
+	}
+	pthread_mutex_unlock(&feeds_mu);
+	return live;
+}
+
+void
+pg_feed_publish(const char *dsn, uint64_t gen)
+{
+	struct pg_feed	*f;
+
+	pthread_mutex_lock(&feeds_mu);
+	if ((f = feed_find(dsn)) != NULL && f->live && gen > f->gen)
+		f->gen = gen;
+	pthread_mutex_unlock(&feeds_mu);
+}
