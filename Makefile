@@ -41,6 +41,7 @@ bench: build
 	./bench/ocsp.sh $(BUILD)/certa
 	./bench/api-issue.sh $(BUILD)/certa
 	./bench/gate.sh $(BUILD)/certa
+	./bench/cluster.sh $(BUILD)/certa
 
 clean:
 	rm -rf build build-asan

@@ -857,7 +857,7 @@ certa_policy_set(struct certa_ctx *c, const char *key, const char *value,
     struct certa_err *err)
 {
 	char		 more[160], *end;
-	size_t		 i;
+	size_t		 i = 0;
 	int64_t		 n;
 	bool		 tx = false;
 	certa_rc	 rc = CERTA_OK;
@@ -891,7 +891,7 @@ certa_policy_get(struct certa_ctx *c, const char *key, char **out,
     struct certa_err *err)
 {
 	char		 v[24];
-	size_t		 i;
+	size_t		 i = 0;
 	certa_rc	 rc = CERTA_OK;
 
 	*out = NULL;

@@ -743,6 +743,16 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 		poll_changes(s, now_ms());
 }
 
+/* This node's API changed something: poll on the next loop turn. */
+static void
+on_api_change(void *arg)
+{
+	struct serve	*s = arg;
+
+	if (s->wake != NULL)
+		event_active(s->wake, 0, 0);
+}
+
 /* On the feed's thread: hand over to the loop (evthread makes it safe). */
 static void
 on_change(uint64_t generation, void *arg)
@@ -1007,6 +1017,8 @@ certa_serve_run(const struct certa_serve_opts *in, struct certa_err *err)
 	s.api.ctx = s.ctx;
 	s.api.ocsp = s.ocsp;
 	s.api.started = certa_now();
+	s.api.changed = on_api_change;
+	s.api.changed_arg = &s;
 	if (s.api_on)
 		CERTA_TRY(certa_api_init(&s.api, s.base, s.o.dir,
 		    s.o.pass_file, err));

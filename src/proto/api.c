@@ -147,6 +147,13 @@ api_bytes(struct api_call *c, int status, const char *ctype, const void *body,
 }
 
 void
+api_changed(struct api_call *c)
+{
+	if (c->api->changed != NULL)
+		c->api->changed(c->api->changed_arg);
+}
+
+void
 api_json(struct api_call *c, int status, json_t *body)
 {
 	api_json_as(c, status, "application/json", body);

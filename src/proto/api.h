@@ -73,6 +73,11 @@ struct certa_api {
 	}			 issuers[8];
 	/* OCSP answers by status, counted by the daemon's wrapper. */
 	uint64_t		 ocsp_by_kind[8];
+	/* Called (loop thread, api_changed) after a call that may have
+	 * revoked, so that this node's OCSP cache hears of it at once; may
+	 * be NULL. */
+	void			(*changed)(void *);
+	void			*changed_arg;
 };
 
 /*
@@ -105,6 +110,8 @@ struct api_call {
 /* A certificate's JSON (issuer from the cache). */
 json_t	*api_cert_json(struct certa_api *, const struct certa_cert_rec *,
     bool pem);
+/* The call may have revoked certificates: tell api->changed. */
+void	api_changed(struct api_call *);
 /* Count a reply in its route's metrics. */
 void	api_record(struct api_call *);
 /* Queue a certificate request for the next group commit (api_res.c). */

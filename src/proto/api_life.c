@@ -222,10 +222,12 @@ decide(struct api_call *c, certa_rc (*fn)(struct certa_ctx *, int64_t,
 		return;
 	rc = fn != NULL ? fn(c->ctx, id, &err) :
 	    certa_request_approve(c->ctx, id, &res, &err);
-	if (rc != CERTA_OK)
+	if (rc != CERTA_OK) {
 		api_fail(c, rc, &err);
-	else
+	} else {
+		api_changed(c);		/* a revocation request approved */
 		reply_decided(c, id, &res);
+	}
 	certa_lc_result_clear(&res);
 }
 
@@ -347,10 +349,12 @@ renew_or_reissue(struct api_call *c, bool reissue)
 	else
 		rc = certa_cert_renew(c->ctx, id, (const uint8_t *)csr,
 		    csr != NULL ? strlen(csr) : 0, flag, &res, &err);
-	if (rc != CERTA_OK)
+	if (rc != CERTA_OK) {
 		api_fail(c, rc, &err);
-	else
+	} else {
+		api_changed(c);		/* a reissue "now" revokes */
 		reply_result(c, &res);
+	}
 out:
 	certa_lc_result_clear(&res);
 	json_decref(b);
@@ -394,10 +398,12 @@ api_revocation_request(struct api_call *c)
 	if (!target(c, &id))
 		goto out;
 	if ((rc = certa_revocation_request(c->ctx, id, code, &res, &err)) !=
-	    CERTA_OK)
+	    CERTA_OK) {
 		api_fail(c, rc, &err);
-	else
+	} else {
+		api_changed(c);		/* revoked at once without approval */
 		reply_result(c, &res);
+	}
 out:
 	certa_lc_result_clear(&res);
 	json_decref(b);

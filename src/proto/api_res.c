@@ -1119,6 +1119,7 @@ api_cert_revoke(struct api_call *c)
 		goto out;
 	}
 	c->api->revoked++;
+	api_changed(c);
 	certa_cert_rec_clear(&rec);
 	if ((rc = cert_resolve(c, &rec, &err)) !=
 	    CERTA_OK) {

@@ -3056,7 +3056,7 @@ pg_role_map_set(struct certa_store *s, struct certa_role_map_rec *rec,
     struct certa_err *err)
 {
 	struct params	 p = { 0 };
-	int64_t		 id;
+	int64_t		 id = 0;
 	certa_rc	 rc = CERTA_OK;
 
 	if (rec->created_at == 0)
