@@ -28,8 +28,10 @@ struct certa_migrate_summary {
 	int64_t		 requests;
 	int64_t		 notify_channels;
 	int64_t		 notify_orgs;
+	int64_t		 notify_opt_outs; /* certificates opted out */
+	int64_t		 notices;	/* sent, pending or failed */
+	int64_t		 notify_deliveries; /* delivery log entries */
 	int64_t		 meta;
-	int64_t		 deliveries_skipped; /* delivery log, not copied */
 	uint64_t	 trust_generation; /* target's, after the copy */
 };
 
@@ -37,7 +39,8 @@ struct certa_migrate_summary {
  * Open both stores, refuse a target that holds a CA, certificate,
  * organisation, token or audit record (CONFLICT), copy every row in one
  * target transaction with the ids, serials and audit chain of the source,
- * and verify counts, certificate fingerprints and the audit chain in that
+ * and verify counts, certificate fingerprints, the audit chain and the
+ * notification rows (channels, opt-outs, notices, delivery log) in that
  * transaction before its commit (STORE when they differ): the target gets
  * all of it or nothing.
  */

@@ -576,12 +576,20 @@ struct certa_notify_delivery_rec {
 	int		 threshold_days;
 };
 
+/* A certificate opted out of notifications (certa_store_notify_cert_set). */
+struct certa_notify_cert_off_rec {
+	int64_t		 cert_id;
+	int64_t		 created_at;	/* when it was opted out */
+};
+
 typedef certa_rc (*certa_store_notify_channel_fn)(
     const struct certa_notify_channel_rec *, void *);
 typedef certa_rc (*certa_store_notify_org_fn)(
     const struct certa_notify_org_rec *, void *);
 typedef certa_rc (*certa_store_notice_fn)(const struct certa_notice_rec *,
     void *);
+typedef certa_rc (*certa_store_notify_cert_off_fn)(
+    const struct certa_notify_cert_off_rec *, void *);
 typedef certa_rc (*certa_store_notify_delivery_fn)(
     const struct certa_notify_delivery_rec *, void *);
 /* A certificate to consider: valid, inside the window, not opted out. */
@@ -649,6 +657,34 @@ CERTA_MUST_USE certa_rc certa_store_notice_record(struct certa_store *,
 CERTA_MUST_USE certa_rc certa_store_notify_delivery_each(
     struct certa_store *, size_t limit, certa_store_notify_delivery_fn fn,
     void *arg, struct certa_err *);
+/* Every opted-out certificate, ordered by cert_id. */
+CERTA_MUST_USE certa_rc certa_store_notify_cert_off_each(struct certa_store *,
+    certa_store_notify_cert_off_fn fn, void *arg, struct certa_err *);
+/* Every notice, whatever its status, ordered by id. */
+CERTA_MUST_USE certa_rc certa_store_notice_each(struct certa_store *,
+    certa_store_notice_fn fn, void *arg, struct certa_err *);
+/*
+ * Import (certa store migrate, as certa_store_org_import): a channel, an
+ * opt-out, a notice or a delivery-log entry with its own id (an opt-out:
+ * its cert_id) and every field as given, so notices keep pointing at
+ * their channel and deliveries at their notice; ids assigned later are
+ * larger.  A delivery's cert_id, channel_id and threshold_days are not
+ * stored (they are its notice's).  INVAL for a missing id or reference,
+ * kind or status; CONFLICT when the id is taken (or the notice's
+ * certificate, threshold and channel are claimed); NOTFOUND when the
+ * organisation, certificate, channel or notice referred to is missing.
+ */
+CERTA_MUST_USE certa_rc certa_store_notify_channel_import(
+    struct certa_store *, const struct certa_notify_channel_rec *rec,
+    struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_notify_cert_off_import(
+    struct certa_store *, const struct certa_notify_cert_off_rec *rec,
+    struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_notice_import(struct certa_store *,
+    const struct certa_notice_rec *rec, struct certa_err *);
+CERTA_MUST_USE certa_rc certa_store_notify_delivery_import(
+    struct certa_store *, const struct certa_notify_delivery_rec *rec,
+    struct certa_err *);
 
 /*
  * Certificate lifecycle (include/certa/lifecycle.h): requests that wait

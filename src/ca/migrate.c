@@ -5,26 +5,29 @@
  *
  * HOW IT WORKS: rows reference each other by id (an application its
  * organisation, a certificate its CA, application and predecessor, a
- * request its certificates), so ids must survive: organisations,
- * applications, CAs and certificates go in with the store's import ops
- * (certa_store_*_import: the row's own id, every field as it is, holes
- * kept).  Rows nothing refers to by id (trust entries, CRLs, role maps,
- * requests, channels) go through the ordinary puts and get new ids; the
- * audit log is appended with its own seq and hashes; tokens keep their id.
+ * request its certificates, a notice its certificate and channel, a
+ * delivery its notice), so ids must survive: organisations, applications,
+ * CAs, certificates and the notification state (channels, per-certificate
+ * opt-outs, notices sent or pending with their attempts and times, the
+ * delivery log) go in with the store's import ops (certa_store_*_import:
+ * the row's own id, every field as it is, holes kept).  Rows nothing
+ * refers to by id (trust entries, CRLs, role maps, requests) go through
+ * the ordinary puts and get new ids; the audit log is appended with its
+ * own seq and hashes; tokens keep their id.
  *
  * Everything is written in one target transaction and verified inside it
  * (counts per kind, every certificate by id with its fingerprint, DER and
- * status, the audit chain) before the commit.  The source is read inside
- * a transaction of its own, for a consistent picture, and never written.
- *
- * Not copied (the store offers no way to read them): per-certificate
- * notification opt-outs and the notification claims; the delivery log is
- * counted (deliveries_skipped) and left behind.
+ * status, the audit chain, and the notification rows field by field: a
+ * SHA-256 over each kind's rows in id order, taken of the source's as
+ * they are copied and of the target's as they are read back) before the
+ * commit.  The source is read inside a transaction of its own, for a
+ * consistent picture, and never written.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include <certa/migrate.h>
@@ -48,6 +51,25 @@ struct idlist {
 	size_t		 n, cap;
 };
 
+/* The notification kinds compared row by row (struct mig's md). */
+enum nkind {
+	NK_CHANNEL,
+	NK_CERT_OFF,
+	NK_NOTICE,
+	NK_DELIVERY,
+	NK__COUNT
+};
+
+/*
+ * A running SHA-256 over one kind's rows in walk order: every field, a
+ * string as its length and bytes (NULL apart from "").  Only compared
+ * within this process, so integers go in native byte order.
+ */
+struct rowsum {
+	EVP_MD_CTX	*md;	/* owns */
+	bool		 ok;	/* no update failed */
+};
+
 struct mig {
 	struct certa_store		*src, *dst;
 	struct certa_err		*err;
@@ -56,6 +78,9 @@ struct mig {
 	int64_t				 n;	/* generic counter */
 	int64_t				 last;	/* generic: last seq / id */
 	char				 hash[65];
+	struct rowsum			 rs;	/* the kind being summed */
+	unsigned char			 md[NK__COUNT][EVP_MAX_MD_SIZE];
+					/* the source's, per kind */
 };
 
 static certa_rc
@@ -73,6 +98,103 @@ push(struct idlist *l, int64_t id, struct certa_err *err)
 	l->v[l->n++] = id;
 out:
 	return rc;
+}
+
+static void
+sum_bytes(struct rowsum *rs, const void *p, size_t len)
+{
+	if (rs->ok && EVP_DigestUpdate(rs->md, p, len) != 1)
+		rs->ok = false;
+}
+
+static void
+sum_int(struct rowsum *rs, int64_t v)
+{
+	sum_bytes(rs, &v, sizeof(v));
+}
+
+static void
+sum_str(struct rowsum *rs, const char *s)
+{
+	uint64_t	 len = s != NULL ? strlen(s) : UINT64_MAX;
+
+	sum_bytes(rs, &len, sizeof(len));
+	if (s != NULL)
+		sum_bytes(rs, s, strlen(s));
+}
+
+static certa_rc
+sum_begin(struct rowsum *rs, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	if (rs->md == NULL)
+		rs->md = EVP_MD_CTX_new();
+	CERTA_OSSL(rs->md != NULL && EVP_DigestInit_ex(rs->md, EVP_sha256(),
+	    NULL) == 1, CERTA_E_CRYPTO, "migrate: start a row digest");
+	rs->ok = true;
+out:
+	return rc;
+}
+
+static certa_rc
+sum_end(struct rowsum *rs, unsigned char out[EVP_MAX_MD_SIZE],
+    struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	memset(out, 0, EVP_MAX_MD_SIZE);
+	CERTA_OSSL(rs->ok && EVP_DigestFinal_ex(rs->md, out, NULL) == 1,
+	    CERTA_E_CRYPTO, "migrate: finish a row digest");
+out:
+	return rc;
+}
+
+static void
+sum_chan(struct rowsum *rs, const struct certa_notify_channel_rec *c)
+{
+	sum_int(rs, c->id);
+	sum_int(rs, c->org_id);
+	sum_str(rs, c->kind);
+	sum_str(rs, c->target);
+	sum_str(rs, c->secret);
+	sum_int(rs, c->enabled);
+	sum_int(rs, c->created_at);
+}
+
+static void
+sum_cert_off(struct rowsum *rs, const struct certa_notify_cert_off_rec *o)
+{
+	sum_int(rs, o->cert_id);
+	sum_int(rs, o->created_at);
+}
+
+static void
+sum_notice(struct rowsum *rs, const struct certa_notice_rec *n)
+{
+	sum_int(rs, n->id);
+	sum_int(rs, n->cert_id);
+	sum_int(rs, n->channel_id);
+	sum_int(rs, n->threshold_days);
+	sum_int(rs, (int64_t)n->status);
+	sum_int(rs, n->attempts);
+	sum_int(rs, n->next_attempt_at);
+	sum_int(rs, n->created_at);
+	sum_int(rs, n->done_at);
+}
+
+/* The fields of the log row itself (not those joined from its notice). */
+static void
+sum_delivery(struct rowsum *rs, const struct certa_notify_delivery_rec *d)
+{
+	sum_int(rs, d->id);
+	sum_int(rs, d->notice_id);
+	sum_int(rs, d->attempt);
+	sum_int(rs, d->time);
+	sum_int(rs, d->ok);
+	sum_int(rs, d->code);
+	sum_str(rs, d->error);
+	sum_int(rs, d->next_attempt_at);
 }
 
 static certa_rc
@@ -102,12 +224,37 @@ static certa_rc cnt_role(const struct certa_role_map_rec *r, void *a)
 { return count_cb(r, a); }
 static certa_rc cnt_req(const struct certa_request_rec *r, void *a)
 { return count_cb(r, a); }
-static certa_rc cnt_chan(const struct certa_notify_channel_rec *r, void *a)
-{ return count_cb(r, a); }
 static certa_rc cnt_norg(const struct certa_notify_org_rec *r, void *a)
 { return count_cb(r, a); }
-static certa_rc cnt_deliv(const struct certa_notify_delivery_rec *r, void *a)
-{ return count_cb(r, a); }
+
+/* Count and sum a target row (verify). */
+static certa_rc
+chk_chan(const struct certa_notify_channel_rec *r, void *arg)
+{
+	sum_chan(&((struct mig *)arg)->rs, r);
+	return count_cb(r, arg);
+}
+
+static certa_rc
+chk_cert_off(const struct certa_notify_cert_off_rec *r, void *arg)
+{
+	sum_cert_off(&((struct mig *)arg)->rs, r);
+	return count_cb(r, arg);
+}
+
+static certa_rc
+chk_notice(const struct certa_notice_rec *r, void *arg)
+{
+	sum_notice(&((struct mig *)arg)->rs, r);
+	return count_cb(r, arg);
+}
+
+static certa_rc
+chk_delivery(const struct certa_notify_delivery_rec *r, void *arg)
+{
+	sum_delivery(&((struct mig *)arg)->rs, r);
+	return count_cb(r, arg);
+}
 
 static certa_rc
 last_cert(const struct certa_cert_rec *r, void *arg)
@@ -327,18 +474,85 @@ req_copy(const struct certa_request_rec *q, void *arg)
 	return rc;
 }
 
+/* Notification rows: imported with their ids, and summed (verify()). */
 static certa_rc
 chan_copy(const struct certa_notify_channel_rec *c, void *arg)
 {
-	struct mig			*m = arg;
-	struct certa_notify_channel_rec	 r;
-	certa_rc			 rc;
+	struct mig	*m = arg;
+	certa_rc	 rc;
 
-	r = *c;
-	r.id = 0;
-	rc = certa_store_notify_channel_put(m->dst, &r, m->err);
-	if (rc == CERTA_OK)
+	rc = certa_store_notify_channel_import(m->dst, c, m->err);
+	if (rc == CERTA_OK) {
+		sum_chan(&m->rs, c);
 		m->sum->notify_channels++;
+	}
+	return rc;
+}
+
+static certa_rc
+cert_off_copy(const struct certa_notify_cert_off_rec *o, void *arg)
+{
+	struct mig	*m = arg;
+	certa_rc	 rc;
+
+	rc = certa_store_notify_cert_off_import(m->dst, o, m->err);
+	if (rc == CERTA_OK) {
+		sum_cert_off(&m->rs, o);
+		m->sum->notify_opt_outs++;
+	}
+	return rc;
+}
+
+static certa_rc
+notice_copy(const struct certa_notice_rec *n, void *arg)
+{
+	struct mig	*m = arg;
+	certa_rc	 rc;
+
+	rc = certa_store_notice_import(m->dst, n, m->err);
+	if (rc == CERTA_OK) {
+		sum_notice(&m->rs, n);
+		m->sum->notices++;
+	}
+	return rc;
+}
+
+static certa_rc
+delivery_copy(const struct certa_notify_delivery_rec *d, void *arg)
+{
+	struct mig	*m = arg;
+	certa_rc	 rc;
+
+	rc = certa_store_notify_delivery_import(m->dst, d, m->err);
+	if (rc == CERTA_OK) {
+		sum_delivery(&m->rs, d);
+		m->sum->notify_deliveries++;
+	}
+	return rc;
+}
+
+/* Copy the notification state, summing each kind's rows as they go. */
+static certa_rc
+copy_notify(struct mig *m)
+{
+	struct certa_err	*err = m->err;
+	certa_rc		 rc = CERTA_OK;
+
+	CERTA_TRY(sum_begin(&m->rs, err));
+	CERTA_TRY(certa_store_notify_channel_each(m->src, chan_copy, m, err));
+	CERTA_TRY(sum_end(&m->rs, m->md[NK_CHANNEL], err));
+	CERTA_TRY(sum_begin(&m->rs, err));
+	CERTA_TRY(certa_store_notify_cert_off_each(m->src, cert_off_copy, m,
+	    err));
+	CERTA_TRY(sum_end(&m->rs, m->md[NK_CERT_OFF], err));
+	CERTA_TRY(sum_begin(&m->rs, err));
+	CERTA_TRY(certa_store_notice_each(m->src, notice_copy, m, err));
+	CERTA_TRY(sum_end(&m->rs, m->md[NK_NOTICE], err));
+	CERTA_TRY(sum_begin(&m->rs, err));
+	CERTA_TRY(certa_store_notify_delivery_each(m->src, 0, delivery_copy,
+	    m, err));
+	CERTA_TRY(sum_end(&m->rs, m->md[NK_DELIVERY], err));
+out:
 	return rc;
 }
 
@@ -434,6 +648,16 @@ out:
 	    (long long)(want));						\
 } while (0)
 
+/* Count the target's rows of kind k with call and compare their sum. */
+#define VERIFY_ROWS(call, k, want, what) do {				\
+	CERTA_TRY(sum_begin(&m->rs, err));				\
+	VERIFY_COUNT(call, want, what);					\
+	CERTA_TRY(sum_end(&m->rs, md, err));				\
+	CERTA_CHECK(memcmp(md, m->md[k], sizeof(md)) == 0,		\
+	    CERTA_E_STORE, "migrate: the target's %s differ from the "	\
+	    "source's", (what));					\
+} while (0)
+
 static certa_rc
 verify(struct mig *m)
 {
@@ -443,6 +667,7 @@ verify(struct mig *m)
 	struct certa_request_filter	 rf;
 	int64_t				 sseq, dseq;
 	char				 sh[65], dh[65];
+	unsigned char			 md[EVP_MAX_MD_SIZE];
 	certa_rc			 rc = CERTA_OK;
 
 	memset(&rf, 0, sizeof(rf));
@@ -474,10 +699,17 @@ verify(struct mig *m)
 	    s->role_maps, "role mappings");
 	VERIFY_COUNT(certa_store_request_each(m->dst, &rf, cnt_req, m, err),
 	    s->requests, "requests");
-	VERIFY_COUNT(certa_store_notify_channel_each(m->dst, cnt_chan, m, err),
-	    s->notify_channels, "notification channels");
 	VERIFY_COUNT(certa_store_notify_org_each(m->dst, cnt_norg, m, err),
 	    s->notify_orgs, "notification settings");
+	VERIFY_ROWS(certa_store_notify_channel_each(m->dst, chk_chan, m, err),
+	    NK_CHANNEL, s->notify_channels, "notification channels");
+	VERIFY_ROWS(certa_store_notify_cert_off_each(m->dst, chk_cert_off, m,
+	    err), NK_CERT_OFF, s->notify_opt_outs, "notification opt-outs");
+	VERIFY_ROWS(certa_store_notice_each(m->dst, chk_notice, m, err),
+	    NK_NOTICE, s->notices, "notices");
+	VERIFY_ROWS(certa_store_notify_delivery_each(m->dst, 0, chk_delivery,
+	    m, err), NK_DELIVERY, s->notify_deliveries,
+	    "delivery log entries");
 out:
 	return rc;
 }
@@ -509,13 +741,9 @@ copy_all(struct mig *m)
 	CERTA_TRY(certa_store_token_each(m->src, token_copy, m, err));
 	CERTA_TRY(certa_store_role_map_each(m->src, role_copy, m, err));
 	CERTA_TRY(certa_store_request_each(m->src, &rf, req_copy, m, err));
-	CERTA_TRY(certa_store_notify_channel_each(m->src, chan_copy, m, err));
 	CERTA_TRY(certa_store_notify_org_each(m->src, norg_copy, m, err));
+	CERTA_TRY(copy_notify(m));
 	CERTA_TRY(copy_meta(m));
-	m->n = 0;
-	CERTA_TRY(certa_store_notify_delivery_each(m->src, 0, cnt_deliv, m,
-	    err));
-	s->deliveries_skipped = m->n;
 	CERTA_TRY(verify(m));
 	CERTA_TRY(certa_store_trust_generation(m->dst, &s->trust_generation,
 	    err));
@@ -557,5 +785,6 @@ out:
 	certa_store_close(m.dst);
 	certa_store_close(m.src);
 	free(m.orgs.v);
+	EVP_MD_CTX_free(m.rs.md);
 	return rc;
 }

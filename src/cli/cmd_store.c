@@ -19,7 +19,8 @@ summary_print(const struct certa_migrate_summary *s, bool json)
 	if (json) {
 		cli_json_print(json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, "
 		    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		    "s:I}", "from", s->from_backend, "to", s->to_backend,
+		    "s:I, s:I, s:I}", "from", s->from_backend, "to",
+		    s->to_backend,
 		    "organisations", (json_int_t)s->orgs, "applications",
 		    (json_int_t)s->apps, "cas", (json_int_t)s->cas,
 		    "certificates", (json_int_t)s->certs, "reserved",
@@ -30,8 +31,11 @@ summary_print(const struct certa_migrate_summary *s, bool json)
 		    "role_maps", (json_int_t)s->role_maps, "requests",
 		    (json_int_t)s->requests, "notify_channels",
 		    (json_int_t)s->notify_channels, "notify_orgs",
-		    (json_int_t)s->notify_orgs, "meta", (json_int_t)s->meta,
-		    "deliveries_skipped", (json_int_t)s->deliveries_skipped,
+		    (json_int_t)s->notify_orgs, "notify_opt_outs",
+		    (json_int_t)s->notify_opt_outs, "notices",
+		    (json_int_t)s->notices, "notify_deliveries",
+		    (json_int_t)s->notify_deliveries, "meta",
+		    (json_int_t)s->meta,
 		    "trust_generation", (json_int_t)s->trust_generation));
 		return;
 	}
@@ -40,19 +44,19 @@ summary_print(const struct certa_migrate_summary *s, bool json)
 	    "%lld audit records, %lld trust entries, %lld trust CRLs, "
 	    "%lld tokens, %lld role mappings, %lld requests, "
 	    "%lld notification channels, %lld notification settings, "
-	    "%lld settings\n", s->from_backend, s->to_backend,
-	    (long long)s->orgs, (long long)s->apps, (long long)s->cas,
+	    "%lld notification opt-outs, %lld notices, "
+	    "%lld delivery log entries, %lld settings\n", s->from_backend,
+	    s->to_backend, (long long)s->orgs, (long long)s->apps,
+	    (long long)s->cas,
 	    (long long)s->certs, (long long)s->revoked,
 	    (long long)s->reserved, (long long)s->audit, (long long)s->trust,
 	    (long long)s->trust_crls, (long long)s->tokens,
 	    (long long)s->role_maps, (long long)s->requests,
 	    (long long)s->notify_channels, (long long)s->notify_orgs,
-	    (long long)s->meta);
+	    (long long)s->notify_opt_outs, (long long)s->notices,
+	    (long long)s->notify_deliveries, (long long)s->meta);
 	printf("verified: counts per kind, every certificate's fingerprint, "
-	    "the audit chain\n");
-	if (s->deliveries_skipped > 0)
-		printf("not copied: %lld notification delivery log entries\n",
-		    (long long)s->deliveries_skipped);
+	    "the audit chain, the notification state row by row\n");
 }
 
 int

@@ -185,6 +185,12 @@ enum stmt_id {
 	ST_NOTICE_UPDATE,
 	ST_NOTIFY_DELIVERY_PUT,
 	ST_NOTIFY_DELIVERY_EACH,
+	ST_NOTIFY_CERT_OFF_EACH,
+	ST_NOTICE_EACH,
+	ST_NOTIFY_CHANNEL_IMPORT,
+	ST_NOTIFY_CERT_OFF_IMPORT,
+	ST_NOTICE_IMPORT,
+	ST_NOTIFY_DELIVERY_IMPORT,
 	ST_NODE_PUT,
 	ST_NODE_EACH,
 	ST_LEASE_TAKE,
@@ -567,6 +573,37 @@ static const struct stmt stmts[ST__COUNT] = {
 	    "n.channel_id, n.threshold_days FROM notify_delivery d "
 	    "JOIN notice n ON n.id = d.notice_id ORDER BY d.id DESC "
 	    "LIMIT $1::bigint", F_READ },
+	[ST_NOTIFY_CERT_OFF_EACH] = { "SELECT cert_id, created_at "
+	    "FROM notify_cert_off ORDER BY cert_id", F_READ },
+	[ST_NOTICE_EACH] = { "SELECT id, cert_id, channel_id, threshold_days, "
+	    "status, attempts, next_attempt_at, created_at, done_at "
+	    "FROM notice ORDER BY id", F_READ },
+	/* Imports (certa store migrate), as ST_ORG_IMPORT. */
+	[ST_NOTIFY_CHANNEL_IMPORT] = { "WITH i AS (INSERT INTO notify_channel "
+	    "(id, org_id, kind, target, secret, enabled, created_at) VALUES "
+	    "($1::bigint, $2::bigint, $3::text, $4::text, $5::text, $6::int, "
+	    "$7::bigint) RETURNING id) SELECT setval(pg_get_serial_sequence("
+	    "'notify_channel', 'id'), GREATEST((SELECT id FROM i), (SELECT "
+	    "COALESCE(max(id), 1) FROM notify_channel)))", F_GUARD },
+	/* cert_id is no identity column: nothing to move. */
+	[ST_NOTIFY_CERT_OFF_IMPORT] = { "INSERT INTO notify_cert_off (cert_id, "
+	    "created_at) VALUES ($1::bigint, $2::bigint) RETURNING cert_id",
+	    F_GUARD },
+	[ST_NOTICE_IMPORT] = { "WITH i AS (INSERT INTO notice (id, cert_id, "
+	    "threshold_days, channel_id, status, attempts, next_attempt_at, "
+	    "created_at, done_at) VALUES ($1::bigint, $2::bigint, $3::int, "
+	    "$4::bigint, $5::int, $6::int, $7::bigint, $8::bigint, "
+	    "$9::bigint) RETURNING id) SELECT setval(pg_get_serial_sequence("
+	    "'notice', 'id'), GREATEST((SELECT id FROM i), (SELECT "
+	    "COALESCE(max(id), 1) FROM notice)))", F_GUARD },
+	[ST_NOTIFY_DELIVERY_IMPORT] = { "WITH i AS (INSERT INTO "
+	    "notify_delivery (id, notice_id, attempt, time, ok, code, error, "
+	    "next_attempt_at) "
+	    "VALUES ($1::bigint, $2::bigint, $3::int, $4::bigint, $5::int, "
+	    "$6::int, $7::text, $8::bigint) RETURNING id) SELECT setval("
+	    "pg_get_serial_sequence('notify_delivery', 'id'), GREATEST("
+	    "(SELECT id FROM i), (SELECT COALESCE(max(id), 1) "
+	    "FROM notify_delivery)))", F_GUARD },
 };
 
 struct certa_store {
@@ -1723,6 +1760,7 @@ union each_fn {
 	certa_store_notify_org_fn	 norg;
 	certa_store_notice_fn		 notice;
 	certa_store_notify_delivery_fn	 delivery;
+	certa_store_notify_cert_off_fn	 cert_off;
 	certa_store_notify_cand_fn	 cand;
 };
 
@@ -1782,6 +1820,18 @@ row_notice(const PGresult *r, int i, void *ctx)
 	memset(&rec, 0, sizeof(rec));
 	read_notice(r, i, &rec);
 	return e->fn.notice(&rec, e->arg);
+}
+
+static certa_rc
+row_cert_off(const PGresult *r, int i, void *ctx)
+{
+	const struct each			*e = ctx;
+	struct certa_notify_cert_off_rec	 rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.cert_id = col_int(r, i, 0);
+	rec.created_at = col_int(r, i, 1);
+	return e->fn.cert_off(&rec, e->arg);
 }
 
 /* The CRL's hot loop: the serial is borrowed from the fetched rows. */
@@ -3461,6 +3511,92 @@ pg_notify_delivery_each(struct certa_store *s, size_t limit,
 	    "deliveries", err);
 }
 
+static certa_rc
+pg_notify_cert_off_each(struct certa_store *s,
+    certa_store_notify_cert_off_fn fn, void *arg, struct certa_err *err)
+{
+	struct each	 e = { .fn.cert_off = fn, .arg = arg };
+
+	return walk(s, ST_NOTIFY_CERT_OFF_EACH, NULL, row_cert_off, &e, "list "
+	    "notification opt-outs", err);
+}
+
+static certa_rc
+pg_notice_each(struct certa_store *s, certa_store_notice_fn fn, void *arg,
+    struct certa_err *err)
+{
+	struct each	 e = { .fn.notice = fn, .arg = arg };
+
+	return walk(s, ST_NOTICE_EACH, NULL, row_notice, &e, "list notices",
+	    err);
+}
+
+static certa_rc
+pg_notify_channel_import(struct certa_store *s,
+    const struct certa_notify_channel_rec *rec, struct certa_err *err)
+{
+	struct params	 p = { 0 };
+
+	p_int(&p, rec->id);
+	p_id(&p, rec->org_id);
+	p_text(&p, rec->kind);
+	p_text(&p, rec->target);
+	p_text(&p, rec->secret);
+	p_int(&p, rec->enabled ? 1 : 0);
+	p_int(&p, rec->created_at);
+	return pg_import(s, ST_NOTIFY_CHANNEL_IMPORT, &p, "import notification "
+	    "channel", rec->id, err);
+}
+
+static certa_rc
+pg_notify_cert_off_import(struct certa_store *s,
+    const struct certa_notify_cert_off_rec *rec, struct certa_err *err)
+{
+	struct params	 p = { 0 };
+
+	p_int(&p, rec->cert_id);
+	p_int(&p, rec->created_at);
+	return pg_import(s, ST_NOTIFY_CERT_OFF_IMPORT, &p, "import "
+	    "notification opt-out of certificate", rec->cert_id, err);
+}
+
+static certa_rc
+pg_notice_import(struct certa_store *s, const struct certa_notice_rec *rec,
+    struct certa_err *err)
+{
+	struct params	 p = { 0 };
+
+	p_int(&p, rec->id);
+	p_int(&p, rec->cert_id);
+	p_int(&p, rec->threshold_days);
+	p_int(&p, rec->channel_id);
+	p_int(&p, (int64_t)rec->status);
+	p_int(&p, rec->attempts);
+	p_int(&p, rec->next_attempt_at);
+	p_int(&p, rec->created_at);
+	p_int(&p, rec->done_at);
+	return pg_import(s, ST_NOTICE_IMPORT, &p, "import notice", rec->id,
+	    err);
+}
+
+static certa_rc
+pg_notify_delivery_import(struct certa_store *s,
+    const struct certa_notify_delivery_rec *rec, struct certa_err *err)
+{
+	struct params	 p = { 0 };
+
+	p_int(&p, rec->id);
+	p_int(&p, rec->notice_id);
+	p_int(&p, rec->attempt);
+	p_int(&p, rec->time);
+	p_int(&p, rec->ok ? 1 : 0);
+	p_int(&p, rec->code);
+	p_text(&p, rec->error);
+	p_int(&p, rec->next_attempt_at);
+	return pg_import(s, ST_NOTIFY_DELIVERY_IMPORT, &p, "import delivery",
+	    rec->id, err);
+}
+
 /* --- cluster: nodes and leases (008_cluster.sql) ------------------------ */
 
 static certa_rc
@@ -3672,6 +3808,12 @@ const struct certa_store_ops certa_store_postgres_ops = {
 	.notice_lease = pg_notice_lease,
 	.notice_record = pg_notice_record,
 	.notify_delivery_each = pg_notify_delivery_each,
+	.notify_cert_off_each = pg_notify_cert_off_each,
+	.notice_each = pg_notice_each,
+	.notify_channel_import = pg_notify_channel_import,
+	.notify_cert_off_import = pg_notify_cert_off_import,
+	.notice_import = pg_notice_import,
+	.notify_delivery_import = pg_notify_delivery_import,
 	.node_put = pg_node_put,
 	.node_each = pg_node_each,
 	.lease_take = pg_lease_take,

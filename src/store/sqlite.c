@@ -141,6 +141,12 @@ enum stmt_id {
 	ST_NOTICE_UPDATE,
 	ST_NOTIFY_DELIVERY_PUT,
 	ST_NOTIFY_DELIVERY_EACH,
+	ST_NOTIFY_CERT_OFF_EACH,
+	ST_NOTICE_EACH,
+	ST_NOTIFY_CHANNEL_IMPORT,
+	ST_NOTIFY_CERT_OFF_IMPORT,
+	ST_NOTICE_IMPORT,
+	ST_NOTIFY_DELIVERY_IMPORT,
 	ST_NODE_PUT,
 	ST_NODE_EACH,
 	ST_LEASE_TAKE,
@@ -443,6 +449,23 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "d.time, d.ok, d.code, d.error, d.next_attempt_at, n.cert_id, "
 	    "n.channel_id, n.threshold_days FROM notify_delivery d "
 	    "JOIN notice n ON n.id = d.notice_id ORDER BY d.id DESC LIMIT ?1",
+	[ST_NOTIFY_CERT_OFF_EACH] = "SELECT cert_id, created_at "
+	    "FROM notify_cert_off ORDER BY cert_id",
+	[ST_NOTICE_EACH] = "SELECT id, cert_id, channel_id, threshold_days, "
+	    "status, attempts, next_attempt_at, created_at, done_at "
+	    "FROM notice ORDER BY id",
+	/* Imports (certa store migrate): the row's own id. */
+	[ST_NOTIFY_CHANNEL_IMPORT] = "INSERT INTO notify_channel (id, org_id, "
+	    "kind, target, secret, enabled, created_at) VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7)",
+	[ST_NOTIFY_CERT_OFF_IMPORT] = "INSERT INTO notify_cert_off (cert_id, "
+	    "created_at) VALUES (?1, ?2)",
+	[ST_NOTICE_IMPORT] = "INSERT INTO notice (id, cert_id, "
+	    "threshold_days, channel_id, status, attempts, next_attempt_at, "
+	    "created_at, done_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_NOTIFY_DELIVERY_IMPORT] = "INSERT INTO notify_delivery (id, "
+	    "notice_id, attempt, time, ok, code, error, next_attempt_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 };
 
 struct certa_store {
@@ -3014,6 +3037,16 @@ read_notice(sqlite3_stmt *st, void *rec)
 }
 
 static bool
+read_notify_cert_off(sqlite3_stmt *st, void *rec)
+{
+	struct certa_notify_cert_off_rec	*r = rec;
+
+	r->cert_id = sqlite3_column_int64(st, 0);
+	r->created_at = sqlite3_column_int64(st, 1);
+	return true;
+}
+
+static bool
 read_notify_delivery(sqlite3_stmt *st, void *rec)
 {
 	struct certa_notify_delivery_rec	*r = rec;
@@ -3128,6 +3161,7 @@ struct notify_cb {
 	certa_store_notify_org_fn	 org;
 	certa_store_notice_fn		 notice;
 	certa_store_notify_delivery_fn	 delivery;
+	certa_store_notify_cert_off_fn	 cert_off;
 	void				*arg;
 };
 
@@ -3161,6 +3195,14 @@ cb_delivery(const void *r, void *arg)
 	const struct notify_cb	*cb = arg;
 
 	return cb->delivery(r, cb->arg);
+}
+
+static certa_rc
+cb_cert_off(const void *r, void *arg)
+{
+	const struct notify_cb	*cb = arg;
+
+	return cb->cert_off(r, cb->arg);
 }
 
 static int64_t
@@ -3363,6 +3405,116 @@ sqlite_notify_delivery_each(struct certa_store *s, size_t limit,
 	return notify_walk(s, ST_NOTIFY_DELIVERY_EACH, 1, sql_limit(limit), 0,
 	    &rec, sizeof(rec), read_notify_delivery, cb_delivery, &cb, "list "
 	    "deliveries", err);
+}
+
+static certa_rc
+sqlite_notify_cert_off_each(struct certa_store *s,
+    certa_store_notify_cert_off_fn fn, void *arg, struct certa_err *err)
+{
+	struct certa_notify_cert_off_rec	 rec;
+	struct notify_cb			 cb = { .cert_off = fn,
+						    .arg = arg };
+
+	return notify_walk(s, ST_NOTIFY_CERT_OFF_EACH, 0, 0, 0, &rec,
+	    sizeof(rec), read_notify_cert_off, cb_cert_off, &cb, "list "
+	    "notification opt-outs", err);
+}
+
+static certa_rc
+sqlite_notice_each(struct certa_store *s, certa_store_notice_fn fn,
+    void *arg, struct certa_err *err)
+{
+	struct certa_notice_rec	 rec;
+	struct notify_cb	 cb = { .notice = fn, .arg = arg };
+
+	return notify_walk(s, ST_NOTICE_EACH, 0, 0, 0, &rec, sizeof(rec),
+	    read_notice, cb_notice, &cb, "list notices", err);
+}
+
+static certa_rc
+sqlite_notify_channel_import(struct certa_store *s,
+    const struct certa_notify_channel_rec *rec, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_NOTIFY_CHANNEL_IMPORT, &st, err));
+	bind_int(st, 1, rec->id, &src);
+	bind_id(st, 2, rec->org_id, &src);
+	bind_text(st, 3, rec->kind, &src);
+	bind_text(st, 4, rec->target, &src);
+	bind_text(st, 5, rec->secret, &src);
+	bind_int(st, 6, rec->enabled ? 1 : 0, &src);
+	bind_int(st, 7, rec->created_at, &src);
+	return import_step(s, ST_NOTIFY_CHANNEL_IMPORT, st, src,
+	    "notification channel", rec->id, err);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_notify_cert_off_import(struct certa_store *s,
+    const struct certa_notify_cert_off_rec *rec, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_NOTIFY_CERT_OFF_IMPORT, &st, err));
+	bind_int(st, 1, rec->cert_id, &src);
+	bind_int(st, 2, rec->created_at, &src);
+	return import_step(s, ST_NOTIFY_CERT_OFF_IMPORT, st, src,
+	    "notification opt-out of certificate", rec->cert_id, err);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_notice_import(struct certa_store *s, const struct certa_notice_rec *rec,
+    struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_NOTICE_IMPORT, &st, err));
+	bind_int(st, 1, rec->id, &src);
+	bind_int(st, 2, rec->cert_id, &src);
+	bind_int(st, 3, rec->threshold_days, &src);
+	bind_int(st, 4, rec->channel_id, &src);
+	bind_int(st, 5, (int64_t)rec->status, &src);
+	bind_int(st, 6, rec->attempts, &src);
+	bind_int(st, 7, rec->next_attempt_at, &src);
+	bind_int(st, 8, rec->created_at, &src);
+	bind_int(st, 9, rec->done_at, &src);
+	return import_step(s, ST_NOTICE_IMPORT, st, src, "notice", rec->id,
+	    err);
+out:
+	return rc;
+}
+
+static certa_rc
+sqlite_notify_delivery_import(struct certa_store *s,
+    const struct certa_notify_delivery_rec *rec, struct certa_err *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src = SQLITE_OK;
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_TRY(stmt_get(s, ST_NOTIFY_DELIVERY_IMPORT, &st, err));
+	bind_int(st, 1, rec->id, &src);
+	bind_int(st, 2, rec->notice_id, &src);
+	bind_int(st, 3, rec->attempt, &src);
+	bind_int(st, 4, rec->time, &src);
+	bind_int(st, 5, rec->ok ? 1 : 0, &src);
+	bind_int(st, 6, rec->code, &src);
+	bind_text(st, 7, rec->error, &src);
+	bind_int(st, 8, rec->next_attempt_at, &src);
+	return import_step(s, ST_NOTIFY_DELIVERY_IMPORT, st, src, "delivery",
+	    rec->id, err);
+out:
+	return rc;
 }
 
 /* --- cluster: nodes and leases (008_cluster.sql) ------------------------ */
@@ -3597,6 +3749,12 @@ const struct certa_store_ops certa_store_sqlite_ops = {
 	.notice_lease = sqlite_notice_lease,
 	.notice_record = sqlite_notice_record,
 	.notify_delivery_each = sqlite_notify_delivery_each,
+	.notify_cert_off_each = sqlite_notify_cert_off_each,
+	.notice_each = sqlite_notice_each,
+	.notify_channel_import = sqlite_notify_channel_import,
+	.notify_cert_off_import = sqlite_notify_cert_off_import,
+	.notice_import = sqlite_notice_import,
+	.notify_delivery_import = sqlite_notify_delivery_import,
 	.node_put = sqlite_node_put,
 	.node_each = sqlite_node_each,
 	.lease_take = sqlite_lease_take,

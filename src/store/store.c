@@ -1319,6 +1319,90 @@ out:
 	return rc;
 }
 
+certa_rc
+certa_store_notify_cert_off_each(struct certa_store *s,
+    certa_store_notify_cert_off_fn fn, void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list notification opt-outs: "
+	    "no callback");
+	CERTA_TRY(ops(s)->notify_cert_off_each(s, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notice_each(struct certa_store *s, certa_store_notice_fn fn,
+    void *arg, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(fn != NULL, CERTA_E_INVAL, "list notices: no callback");
+	CERTA_TRY(ops(s)->notice_each(s, fn, arg, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notify_channel_import(struct certa_store *s,
+    const struct certa_notify_channel_rec *rec, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->id > 0 && rec->kind != NULL &&
+	    rec->target != NULL, CERTA_E_INVAL, "import notification channel: "
+	    "no id, kind or target");
+	CERTA_CHECK(one_of(rec->kind, notify_kinds), CERTA_E_INVAL,
+	    "import notification channel %lld: unknown kind '%.32s'",
+	    (long long)rec->id, rec->kind);
+	CERTA_TRY(ops(s)->notify_channel_import(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notify_cert_off_import(struct certa_store *s,
+    const struct certa_notify_cert_off_rec *rec, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->cert_id > 0, CERTA_E_INVAL,
+	    "import notification opt-out: no certificate");
+	CERTA_TRY(ops(s)->notify_cert_off_import(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notice_import(struct certa_store *s,
+    const struct certa_notice_rec *rec, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->id > 0 && rec->cert_id > 0 &&
+	    rec->channel_id > 0 && rec->threshold_days > 0 &&
+	    (unsigned)rec->status < CERTA_NOTICE_STATUS__COUNT, CERTA_E_INVAL,
+	    "import notice: no id, certificate, channel, threshold or status");
+	CERTA_TRY(ops(s)->notice_import(s, rec, err));
+out:
+	return rc;
+}
+
+certa_rc
+certa_store_notify_delivery_import(struct certa_store *s,
+    const struct certa_notify_delivery_rec *rec, struct certa_err *err)
+{
+	certa_rc	 rc = CERTA_OK;
+
+	CERTA_CHECK(rec != NULL && rec->id > 0 && rec->notice_id > 0 &&
+	    rec->attempt > 0, CERTA_E_INVAL, "import delivery: no id, notice "
+	    "or attempt");
+	CERTA_TRY(ops(s)->notify_delivery_import(s, rec, err));
+out:
+	return rc;
+}
+
 /* --- cluster: nodes and leases --------------------------------------- */
 
 certa_rc

@@ -194,6 +194,24 @@ struct certa_store_ops {
 	certa_rc	(*notify_delivery_each)(struct certa_store *, size_t,
 			    certa_store_notify_delivery_fn, void *,
 			    struct certa_err *);
+	certa_rc	(*notify_cert_off_each)(struct certa_store *,
+			    certa_store_notify_cert_off_fn, void *,
+			    struct certa_err *);
+	certa_rc	(*notice_each)(struct certa_store *,
+			    certa_store_notice_fn, void *, struct certa_err *);
+	/* Import with the record's own id (certa store migrate). */
+	certa_rc	(*notify_channel_import)(struct certa_store *,
+			    const struct certa_notify_channel_rec *,
+			    struct certa_err *);
+	certa_rc	(*notify_cert_off_import)(struct certa_store *,
+			    const struct certa_notify_cert_off_rec *,
+			    struct certa_err *);
+	certa_rc	(*notice_import)(struct certa_store *,
+			    const struct certa_notice_rec *,
+			    struct certa_err *);
+	certa_rc	(*notify_delivery_import)(struct certa_store *,
+			    const struct certa_notify_delivery_rec *,
+			    struct certa_err *);
 	/* Cluster: nodes and leases. */
 	certa_rc	(*node_put)(struct certa_store *,
 			    const struct certa_node_rec *, struct certa_err *);

@@ -6,19 +6,43 @@ is migrated into an empty database of the test cluster; a second data
 directory pointed at that database (DIR/store, the passphrase file
 copied) must show the same certificates, verify its audit chain, list the
 revoked serial in its CRL (openssl crl), know the token and export the
-server-keygen certificate's PKCS#12.  A target that holds anything is
-refused with a clear message and left as it was.
+server-keygen certificate's PKCS#12.  The notification state goes along
+(test_notification_state): a per-certificate opt-out, notices sent to a
+webhook receiver, notices pending after a failed attempt on a dead
+channel, and the delivery log of both arrive row for row with their ids,
+so the target neither notifies twice nor forgets a retry.  A target that
+holds anything is refused with a clear message and left as it was.
 
 The cluster is the one tests/run_all.sh started ($CERTA_TEST_PG_DSN),
 else one started here with tests/pg.sh (test_postgres.py)."""
+import calendar
 import json
 import os
 import shutil
+import time
 
 import test_postgres
 from checks import CheckedTest
+from harness import free_port
+from test_notify import SECRET, Receiver
 from test_postgres import new_database, psql_db
 from test_revoke_crl import crl_entries
+
+DAY = 86400
+
+# The notification tables, every column, in id order.
+NOTIFY_ROWS = {
+    "notify_channel": "SELECT id, org_id, kind, target, secret, enabled, "
+                      "created_at FROM notify_channel ORDER BY id",
+    "notify_cert_off": "SELECT cert_id, created_at FROM notify_cert_off "
+                       "ORDER BY cert_id",
+    "notice": "SELECT id, cert_id, threshold_days, channel_id, status, "
+              "attempts, next_attempt_at, created_at, done_at FROM notice "
+              "ORDER BY id",
+    "notify_delivery": "SELECT id, notice_id, attempt, time, ok, code, "
+                       "error, next_attempt_at FROM notify_delivery "
+                       "ORDER BY id",
+}
 
 
 def setUpModule():
@@ -125,6 +149,76 @@ class StoreMigrateTest(CheckedTest):
         self.assertGreater(
             len(self.on(d, "audit", "list", "--json").out.splitlines()),
             n_src)
+        self.assertIn("intact", self.on(d, "audit", "verify").text)
+
+    def sqlite_rows(self, sql):
+        """Rows of the source as psql -A -t prints them."""
+        with self.db() as c:
+            return "\n".join("|".join("" if v is None else str(v)
+                                       for v in row)
+                              for row in c.execute(sql))
+
+    def test_notification_state(self):
+        rcv = Receiver()
+        self.addCleanup(rcv.close)
+        self.write("secret", SECRET + "\n")
+        self.ok("notify", "channel", "add", "--webhook", rcv.url,
+                "--secret-file", self.path("secret"))
+        # A dead channel: its notices stay pending, to be retried.
+        self.ok("notify", "channel", "add", "--webhook",
+                "http://127.0.0.1:%d/" % free_port(), "--secret-file",
+                self.path("secret"))
+        # Certificate 1 opted out; 2 is revoked; 3 and 4 are notified.
+        self.ok("notify", "disable", "--cert", "1")
+        info = json.loads(self.ok("cert", "show", "3", "--json").out)
+        na = calendar.timegm(time.strptime(info["not_after"],
+                                           "%Y-%m-%dT%H:%M:%SZ"))
+        now = na - 40 * DAY
+        s = json.loads(self.ok("notify", "run", "--now", str(now),
+                               "--json").out)
+        self.assertEqual(s["claimed"], 4, s)	# 2 certificates x 2 channels
+        self.assertEqual(len(rcv.got), 2)
+        with self.db() as c:
+            self.assertEqual(sorted(c.execute(
+                "SELECT cert_id, status, attempts FROM notice")),
+                [(3, 0, 1), (3, 1, 1), (4, 0, 1), (4, 1, 1)])
+            self.assertEqual(sorted(c.execute(
+                "SELECT ok FROM notify_delivery")), [(0,), (0,), (1,), (1,)])
+        log = json.loads(self.ok("notify", "log", "--json").out)
+        self.assertEqual(len(log), 4)
+
+        r = self.migrate("--json")
+        self.assertEqual(r.rc, 0, r)
+        s = json.loads(r.out)
+        self.assertEqual((s["notify_channels"], s["notify_opt_outs"],
+                          s["notices"], s["notify_deliveries"]),
+                         (2, 1, 4, 4), s)
+        self.assertNotIn("deliveries_skipped", s)
+        # Row for row, ids and times included.
+        for table, sql in NOTIFY_ROWS.items():
+            src = self.sqlite_rows(sql)
+            self.assertTrue(src, table)
+            self.assertEqual(psql_db(self.dsn, sql), src, table)
+        self.assertEqual(psql_db(self.dsn, "SELECT cert_id FROM "
+                                 "notify_cert_off"), "1")
+        self.assertEqual(psql_db(self.dsn, "SELECT count(*) FROM notice "
+                                 "WHERE status = 1 AND done_at > 0"), "2")
+        # The target carries on from there: the same log, nothing claimed
+        # or sent twice, the opt-out honoured, new ids after the copied.
+        d = self.pg_dir()
+        self.assertEqual(json.loads(self.on(d, "notify", "log",
+                                            "--json").out), log)
+        s = json.loads(self.on(d, "notify", "run", "--now", str(now + 60),
+                               "--json").out)
+        self.assertEqual(s["claimed"], 0, s)
+        self.assertEqual(len(rcv.got), 2)
+        self.on(d, "notify", "enable", "--cert", "1")
+        s = json.loads(self.on(d, "notify", "run", "--now", str(now + 120),
+                               "--json").out)
+        self.assertEqual(s["claimed"], 2, s)	# certificate 1, now
+        # (Larger, not next: a refused claim uses up a PostgreSQL id.)
+        self.assertGreater(int(psql_db(self.dsn, "SELECT min(id) FROM "
+                                       "notice WHERE cert_id = 1")), 4)
         self.assertIn("intact", self.on(d, "audit", "verify").text)
 
     def test_refuses_non_empty_target(self):

@@ -886,6 +886,301 @@ test_import(void **state)
 	    r.id);
 }
 
+/* Notification rows found by id (their walks, test_notify_import). */
+struct nfind {
+	int64_t					 id;
+	size_t					 n;	/* rows */
+	bool					 found;
+	struct certa_notify_channel_rec		 chan;	/* strings: NULL */
+	struct certa_notify_cert_off_rec	 off;
+	struct certa_notice_rec			 notice;
+	struct certa_notify_delivery_rec	 deliv;	/* error: NULL */
+	char					 text[64];
+					/* channel target / error */
+	int64_t					 last;
+	bool					 unordered;
+};
+
+static void
+nfind_order(struct nfind *f, int64_t id, bool desc)
+{
+	if (f->n > 0 && (desc ? id >= f->last : id <= f->last))
+		f->unordered = true;
+	f->last = id;
+	f->n++;
+}
+
+static certa_rc
+find_chan(const struct certa_notify_channel_rec *r, void *arg)
+{
+	struct nfind	*f = arg;
+
+	nfind_order(f, r->id, false);
+	if (r->id == f->id) {
+		f->found = true;
+		f->chan = *r;
+		f->chan.kind = f->chan.target = f->chan.secret = NULL;
+		snprintf(f->text, sizeof(f->text), "%s %s %s", r->kind,
+		    r->target, r->secret != NULL ? r->secret : "-");
+	}
+	return CERTA_OK;
+}
+
+static certa_rc
+find_cert_off(const struct certa_notify_cert_off_rec *r, void *arg)
+{
+	struct nfind	*f = arg;
+
+	nfind_order(f, r->cert_id, false);
+	if (r->cert_id == f->id) {
+		f->found = true;
+		f->off = *r;
+	}
+	return CERTA_OK;
+}
+
+static certa_rc
+find_notice(const struct certa_notice_rec *r, void *arg)
+{
+	struct nfind	*f = arg;
+
+	nfind_order(f, r->id, false);
+	if (r->id == f->id) {
+		f->found = true;
+		f->notice = *r;
+	}
+	return CERTA_OK;
+}
+
+static certa_rc
+find_deliv(const struct certa_notify_delivery_rec *r, void *arg)
+{
+	struct nfind	*f = arg;
+
+	nfind_order(f, r->id, true);
+	if (r->id == f->id) {
+		f->found = true;
+		f->deliv = *r;
+		f->deliv.error = NULL;
+		snprintf(f->text, sizeof(f->text), "%s",
+		    r->error != NULL ? r->error : "-");
+	}
+	return CERTA_OK;
+}
+
+static void
+nfind_reset(struct nfind *f, int64_t id)
+{
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+}
+
+/*
+ * The notification state read whole and imported with its ids
+ * (certa store migrate): opt-outs, every notice whatever its status, the
+ * delivery log (limit 0: all), channels.
+ */
+static void
+test_notify_import(void **state)
+{
+	struct certa_store			*s = *state;
+	struct certa_notify_channel_rec		 ch, ci;
+	struct certa_notify_cert_off_rec	 oi;
+	struct certa_notice_rec			 n1, n2, ni, n3;
+	struct certa_notify_delivery_rec	 d1, di, d3;
+	struct nfind				 f;
+	char					 serial[64];
+	int64_t					 org, app, ca, c1, c2;
+
+	org = mk_org(s, nm("nimp-org"));
+	app = mk_app(s, org, nm("nimp-app"));
+	ca = mk_ca(s, nm("nimp-ca"), "root", 0, "active", now);
+	snprintf(serial, sizeof(serial), "5a%s", tag);
+	c1 = mk_cert(s, ca, app, serial, "transport", now + 86400);
+	snprintf(serial, sizeof(serial), "5b%s", tag);
+	c2 = mk_cert(s, ca, app, serial, "transport", now + 86400);
+
+	/* The state as the scheduler leaves it. */
+	memset(&ch, 0, sizeof(ch));
+	ch.org_id = org;
+	ch.kind = (char *)(uintptr_t)"webhook";
+	ch.target = (char *)(uintptr_t)"https://hook.example/n";
+	ch.enabled = true;
+	OK(certa_store_notify_channel_put(s, &ch, &E));
+	OK(certa_store_notify_cert_set(s, c1, false, &E));
+	memset(&n1, 0, sizeof(n1));
+	n1.cert_id = c1;
+	n1.channel_id = ch.id;
+	n1.threshold_days = 30;
+	n1.next_attempt_at = now;
+	OK(certa_store_notice_claim(s, &n1, &E));
+	n2 = n1;
+	n2.id = 0;
+	n2.created_at = 0;
+	n2.threshold_days = 7;
+	n2.next_attempt_at = now + 999999;	/* pending, not due */
+	OK(certa_store_notice_claim(s, &n2, &E));
+	memset(&d1, 0, sizeof(d1));
+	d1.notice_id = n1.id;
+	d1.attempt = 1;
+	d1.time = now + 1;
+	d1.ok = true;
+	d1.code = 200;
+	OK(certa_store_notice_record(s, &d1, CERTA_NOTICE_SENT, &E));
+
+	nfind_reset(&f, c1);
+	OK(certa_store_notify_cert_off_each(s, find_cert_off, &f, &E));
+	assert_true(f.found);
+	assert_false(f.unordered);
+	assert_true(f.off.created_at > 0);
+	nfind_reset(&f, n1.id);
+	OK(certa_store_notice_each(s, find_notice, &f, &E));
+	assert_true(f.found);		/* sent: not due, still listed */
+	assert_false(f.unordered);
+	assert_int_equal(f.notice.status, CERTA_NOTICE_SENT);
+	assert_int_equal(f.notice.attempts, 1);
+	assert_int_equal(f.notice.done_at, now + 1);
+	assert_int_equal(f.notice.threshold_days, 30);
+	nfind_reset(&f, n2.id);
+	OK(certa_store_notice_each(s, find_notice, &f, &E));
+	assert_true(f.found);
+	assert_int_equal(f.notice.status, CERTA_NOTICE_PENDING);
+	assert_int_equal(f.notice.next_attempt_at, now + 999999);
+	nfind_reset(&f, d1.id);
+	OK(certa_store_notify_delivery_each(s, 0, find_deliv, &f, &E));
+	assert_true(f.found);
+	assert_false(f.unordered);	/* newest first */
+	assert_int_equal(f.deliv.notice_id, n1.id);
+	assert_int_equal(f.deliv.code, 200);
+	assert_string_equal(f.text, "-");
+	RC(certa_store_notice_each(s, NULL, NULL, &E), CERTA_E_INVAL);
+	RC(certa_store_notify_cert_off_each(s, NULL, NULL, &E),
+	    CERTA_E_INVAL);
+
+	/* A channel with its own id. */
+	memset(&ci, 0, sizeof(ci));
+	ci.id = ch.id + 100;
+	ci.org_id = org;
+	ci.kind = (char *)(uintptr_t)"smtp";
+	ci.target = (char *)(uintptr_t)"ops@example.org";
+	ci.secret = (char *)(uintptr_t)"s3cret";
+	ci.enabled = false;
+	ci.created_at = 1111;
+	OK(certa_store_notify_channel_import(s, &ci, &E));
+	RC(certa_store_notify_channel_import(s, &ci, &E), CERTA_E_CONFLICT);
+	nfind_reset(&f, ci.id);
+	OK(certa_store_notify_channel_each(s, find_chan, &f, &E));
+	assert_true(f.found);
+	assert_int_equal(f.chan.org_id, org);
+	assert_false(f.chan.enabled);
+	assert_int_equal(f.chan.created_at, 1111);
+	assert_string_equal(f.text, "smtp ops@example.org s3cret");
+	ci.id++;
+	ci.kind = (char *)(uintptr_t)"pigeon";
+	RC(certa_store_notify_channel_import(s, &ci, &E), CERTA_E_INVAL);
+	ci.kind = (char *)(uintptr_t)"smtp";
+	ci.id = 0;
+	RC(certa_store_notify_channel_import(s, &ci, &E), CERTA_E_INVAL);
+	ci.id = ch.id + 100;
+
+	/* An opt-out with its own time. */
+	oi.cert_id = c2;
+	oi.created_at = 777;
+	OK(certa_store_notify_cert_off_import(s, &oi, &E));
+	RC(certa_store_notify_cert_off_import(s, &oi, &E), CERTA_E_CONFLICT);
+	nfind_reset(&f, c2);
+	OK(certa_store_notify_cert_off_each(s, find_cert_off, &f, &E));
+	assert_true(f.found);
+	assert_int_equal(f.off.created_at, 777);
+	oi.cert_id = c2 + 1000000000;
+	RC(certa_store_notify_cert_off_import(s, &oi, &E), CERTA_E_NOTFOUND);
+
+	/* A failed notice on the imported channel, with every field. */
+	memset(&ni, 0, sizeof(ni));
+	ni.id = n2.id + 100;
+	ni.cert_id = c2;
+	ni.channel_id = ci.id;
+	ni.threshold_days = 14;
+	ni.status = CERTA_NOTICE_FAILED;
+	ni.attempts = 5;
+	ni.next_attempt_at = 0;
+	ni.created_at = 1000;
+	ni.done_at = 2000;
+	OK(certa_store_notice_import(s, &ni, &E));
+	RC(certa_store_notice_import(s, &ni, &E), CERTA_E_CONFLICT);
+	ni.id++;			/* the same claim under another id */
+	RC(certa_store_notice_import(s, &ni, &E), CERTA_E_CONFLICT);
+	ni.threshold_days = 13;
+	ni.channel_id = ci.id + 1000000000;
+	RC(certa_store_notice_import(s, &ni, &E), CERTA_E_NOTFOUND);
+	ni.channel_id = 0;
+	RC(certa_store_notice_import(s, &ni, &E), CERTA_E_INVAL);
+	ni.id = n2.id + 100;
+	ni.channel_id = ci.id;
+	ni.threshold_days = 14;
+	nfind_reset(&f, ni.id);
+	OK(certa_store_notice_each(s, find_notice, &f, &E));
+	assert_true(f.found);
+	assert_int_equal(f.notice.cert_id, c2);
+	assert_int_equal(f.notice.channel_id, ci.id);
+	assert_int_equal(f.notice.threshold_days, 14);
+	assert_int_equal(f.notice.status, CERTA_NOTICE_FAILED);
+	assert_int_equal(f.notice.attempts, 5);
+	assert_int_equal(f.notice.next_attempt_at, 0);
+	assert_int_equal(f.notice.created_at, 1000);
+	assert_int_equal(f.notice.done_at, 2000);
+
+	/* Its last delivery attempt. */
+	memset(&di, 0, sizeof(di));
+	di.id = d1.id + 100;
+	di.notice_id = ni.id;
+	di.attempt = 5;
+	di.time = 1999;
+	di.ok = false;
+	di.code = 550;
+	di.error = (char *)(uintptr_t)"mailbox full";
+	OK(certa_store_notify_delivery_import(s, &di, &E));
+	RC(certa_store_notify_delivery_import(s, &di, &E), CERTA_E_CONFLICT);
+	nfind_reset(&f, di.id);
+	OK(certa_store_notify_delivery_each(s, 0, find_deliv, &f, &E));
+	assert_true(f.found);
+	assert_int_equal(f.deliv.notice_id, ni.id);
+	assert_int_equal(f.deliv.attempt, 5);
+	assert_int_equal(f.deliv.time, 1999);
+	assert_false(f.deliv.ok);
+	assert_int_equal(f.deliv.code, 550);
+	assert_int_equal(f.deliv.next_attempt_at, 0);
+	assert_int_equal(f.deliv.cert_id, c2);	/* joined from its notice */
+	assert_int_equal(f.deliv.channel_id, ci.id);
+	assert_int_equal(f.deliv.threshold_days, 14);
+	assert_string_equal(f.text, "mailbox full");
+	di.id++;
+	di.notice_id = ni.id + 1000000000;
+	RC(certa_store_notify_delivery_import(s, &di, &E), CERTA_E_NOTFOUND);
+	di.notice_id = 0;
+	RC(certa_store_notify_delivery_import(s, &di, &E), CERTA_E_INVAL);
+
+	/* Ids assigned afterwards are larger than the imported ones. */
+	ch.id = 0;
+	ch.created_at = 0;
+	OK(certa_store_notify_channel_put(s, &ch, &E));
+	assert_true(ch.id > ci.id);
+	memset(&n3, 0, sizeof(n3));
+	n3.cert_id = c2;
+	n3.channel_id = ch.id;
+	n3.threshold_days = 1;
+	n3.next_attempt_at = now;
+	OK(certa_store_notice_claim(s, &n3, &E));
+	assert_true(n3.id > ni.id);
+	memset(&d3, 0, sizeof(d3));
+	d3.notice_id = n3.id;
+	d3.attempt = 1;
+	d3.time = now;
+	d3.next_attempt_at = now + 60;
+	OK(certa_store_notice_record(s, &d3, CERTA_NOTICE_PENDING, &E));
+	assert_true(d3.id > d1.id + 100);
+}
+
 static void
 test_revoke(void **state)
 {
@@ -2627,6 +2922,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_import, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
