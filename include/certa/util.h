@@ -29,6 +29,8 @@ void	certa_time_format(int64_t t, char out[21]);
 
 /* Current UTC Unix time. */
 int64_t	certa_now(void);
+/* Milliseconds of a monotonic clock (intervals and deadlines only). */
+int64_t	certa_mono_ms(void);
 
 /*
  * Read a whole file (path "-" = stdin) of at most max bytes into a

@@ -119,15 +119,6 @@ struct serve {
 	int64_t			 crl_own_at;	/* fallback: make our own */
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 note(const char *what, const struct certa_err *err)
 {
@@ -468,12 +459,7 @@ tls_setup(struct serve *s, struct certa_err *err)
 	static const unsigned char sid[] = "certa-api";
 	certa_rc	 rc = CERTA_OK;
 
-	CERTA_OSSL((s->tls = SSL_CTX_new_ex(NULL, NULL, TLS_server_method())) !=
-	    NULL, CERTA_E_NOMEM, "TLS context");
-	CERTA_OSSL(SSL_CTX_set_min_proto_version(s->tls, TLS1_2_VERSION),
-	    CERTA_E_CRYPTO, "TLS versions");
-	SSL_CTX_set_options(s->tls, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	CERTA_TRY(certa_tls_server_new(&s->tls, err));
 	SSL_CTX_set_verify(s->tls, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
 	    accept_any_cert);
 	CERTA_OSSL(SSL_CTX_set_session_id_context(s->tls, sid,
@@ -740,7 +726,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!s->draining)
-		poll_changes(s, now_ms());
+		poll_changes(s, certa_mono_ms());
 }
 
 /* This node's API changed something: poll on the next loop turn. */
@@ -768,7 +754,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct serve		*s = arg;
 	struct certa_err	 err;
-	int64_t			 ms = now_ms();
+	int64_t			 ms = certa_mono_ms();
 
 	(void)fd;
 	(void)what;
@@ -883,7 +869,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	fprintf(stderr, "certa serve: %s: draining\n",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	s->draining = true;
-	s->drain_until_ms = now_ms() + SERVE_DRAIN_MS;
+	s->drain_until_ms = certa_mono_ms() + SERVE_DRAIN_MS;
 	certa_http_stop_accepting(s->http);
 	if (s->api_http != NULL)
 		certa_http_stop_accepting(s->api_http);
@@ -1027,7 +1013,7 @@ certa_serve_run(const struct certa_serve_opts *in, struct certa_err *err)
 	CERTA_TRY(regen_crl(&s, err));
 	node_init(&s);
 	heartbeat(&s);		/* listed at once; then every 2 s */
-	s.heartbeat_ms = now_ms() + SERVE_HEARTBEAT_MS;
+	s.heartbeat_ms = certa_mono_ms() + SERVE_HEARTBEAT_MS;
 	if (s.cfg != NULL && json_object_get(s.cfg, "gate") != NULL)
 		CERTA_TRY(certa_gate_embed_start(s.base, s.ctx, s.log,
 		    json_object_get(s.cfg, "gate"), &s.gate, err));

@@ -52,15 +52,6 @@ struct gate {
 	const char		*port_file;
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 certa_rc
 gate_split_addr(const char *what, const char *a, char *host, size_t hostlen,
     uint16_t *port, struct certa_err *err)
@@ -472,7 +463,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	if (gt->g.log != NULL)
 		fflush(gt->g.log);
 	if (gt->g.draining && (open_conns(gt) == 0 ||
-	    now_ms() >= gt->drain_until_ms))
+	    certa_mono_ms() >= gt->drain_until_ms))
 		event_base_loopexit(gt->g.base, NULL);
 }
 
@@ -493,7 +484,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	fprintf(stderr, "certa gate: %s: draining\n", sig == SIGTERM ?
 	    "SIGTERM" : "SIGINT");
-	gt->drain_until_ms = now_ms() + GATE_DRAIN_MS;
+	gt->drain_until_ms = certa_mono_ms() + GATE_DRAIN_MS;
 	stop_listeners(gt);
 }
 

@@ -92,6 +92,9 @@ struct gate_ingress {
 	bool				 http;	/* else tcp */
 	char				 up_host[256];
 	uint16_t			 up_port;
+	char				 up_authority[270]; /* host:port,
+						 * the Host of a request that
+						 * came without one */
 	struct sockaddr_storage		 up_addr;
 	socklen_t			 up_len;
 	SSL_CTX				*tls;
@@ -239,13 +242,11 @@ settings_refresh(struct gate_ingress *in)
 {
 	struct certa_trust_settings	 s;
 	struct certa_err		 err;
-	struct timespec			 ts;
 	int64_t				 ms;
 
 	if (!in->follow_mode && !in->follow_ar)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+	ms = certa_mono_ms() + 1;
 	if (in->settings_ms != 0 && ms - in->settings_ms < 1000)
 		return;
 	in->settings_ms = ms;
@@ -348,12 +349,7 @@ tls_setup(struct gate_ingress *in, const char *host, struct certa_err *err)
 	size_t		 nnames = 2;
 	certa_rc	 rc = CERTA_OK;
 
-	CERTA_OSSL((in->tls = SSL_CTX_new_ex(NULL, NULL, TLS_server_method())) !=
-	    NULL, CERTA_E_NOMEM, "TLS context");
-	CERTA_OSSL(SSL_CTX_set_min_proto_version(in->tls, TLS1_2_VERSION),
-	    CERTA_E_CRYPTO, "TLS versions");
-	SSL_CTX_set_options(in->tls, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	CERTA_TRY(certa_tls_server_new(&in->tls, err));
 	SSL_CTX_set_verify(in->tls, SSL_VERIFY_PEER |
 	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_cert_verify_callback(in->tls, verify_cb, in);
@@ -797,6 +793,11 @@ send_upstream(struct fwd *f)
 		    strcasecmp(kv->key, "x-forwarded-for") != 0 &&
 		    strcasecmp(kv->key, "x-forwarded-proto") != 0)
 			evhttp_add_header(oh, kv->key, kv->value);
+	/* HTTP/1.1 upstream requests need a Host (RFC 9112 §3.2); an
+	 * HTTP/1.0 client may have sent none: the upstream's, as nginx's
+	 * proxy_pass does. */
+	if (evhttp_find_header(hs, "Host") == NULL)
+		evhttp_add_header(oh, "Host", hc->in->up_authority);
 	evhttp_add_header(oh, "X-Forwarded-Client-Cert", f->xfcc);
 	prev = evhttp_find_header(hs, "X-Forwarded-For");
 	snprintf(xff, sizeof(xff), "%s%s%s", prev != NULL ? prev : "",
@@ -896,6 +897,10 @@ resolve_upstream(struct gate_ingress *in, struct certa_err *err)
 	}
 	CERTA_TRY(gate_split_addr("upstream", u, in->up_host,
 	    sizeof(in->up_host), &in->up_port, err));
+	snprintf(in->up_authority, sizeof(in->up_authority), "%s%s%s:%u",
+	    strchr(in->up_host, ':') != NULL ? "[" : "", in->up_host,
+	    strchr(in->up_host, ':') != NULL ? "]" : "",
+	    (unsigned)in->up_port);
 	CERTA_CHECK(in->up_port != 0, CERTA_E_PARSE, "upstream '%s': port 0",
 	    in->c.upstream);
 	CERTA_CHECK(!in->http || !in->c.proxy_protocol, CERTA_E_PARSE,

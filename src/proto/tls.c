@@ -12,6 +12,26 @@
 #include "proto/tls.h"
 
 certa_rc
+certa_tls_server_new(SSL_CTX **out, struct certa_err *err)
+{
+	SSL_CTX		*t = NULL;
+	certa_rc	 rc = CERTA_OK;
+
+	*out = NULL;
+	CERTA_OSSL((t = SSL_CTX_new_ex(NULL, NULL, TLS_server_method())) !=
+	    NULL, CERTA_E_NOMEM, "TLS context");
+	CERTA_OSSL(SSL_CTX_set_min_proto_version(t, TLS1_2_VERSION),
+	    CERTA_E_CRYPTO, "TLS versions");
+	SSL_CTX_set_options(t, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	*out = t;
+	t = NULL;
+out:
+	SSL_CTX_free(t);
+	return rc;
+}
+
+certa_rc
 certa_tls_use_pem(SSL_CTX *ctx, const char *chain, const char *key,
     struct certa_err *err)
 {

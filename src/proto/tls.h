@@ -9,6 +9,16 @@
 
 struct certa_ctx;
 
+/*
+ * A new server context as certa's listeners use: TLS 1.2 and 1.3, no
+ * renegotiation, the server's cipher order.  No read-ahead, although it
+ * would save a read(2) per record: libevent 2.1's OpenSSL bufferevent
+ * drains only SSL_pending() after a read, so records read ahead but not
+ * yet decrypted could wait for socket activity that never comes.
+ */
+CERTA_MUST_USE certa_rc certa_tls_server_new(SSL_CTX **out,
+    struct certa_err *err);
+
 /* Put a PEM chain (leaf first) and its key (PEM) into ctx. */
 CERTA_MUST_USE certa_rc certa_tls_use_pem(SSL_CTX *ctx, const char *chain,
     const char *key, struct certa_err *err);

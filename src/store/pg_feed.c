@@ -89,15 +89,6 @@ struct pg_feed {
 static pthread_mutex_t	 feeds_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct pg_feed	*feeds;
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* feeds_mu held. */
 static struct pg_feed *
 feed_find(const char *dsn)
@@ -122,7 +113,7 @@ feed_wait(struct pg_feed *f, int fd, short ev, int64_t deadline)
 	int		 n;
 
 	for (;;) {
-		left = deadline - mono_ms();
+		left = deadline - certa_mono_ms();
 		if (left < 0)
 			left = 0;
 		p[0].fd = f->stop[0];
@@ -152,7 +143,7 @@ feed_connect(struct pg_feed *f, bool *stopping)
 	const char		*vals[] = { "5", "certa-feed", "1", "5", "2",
 				    "3", f->dsn, NULL };
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-	int64_t			 deadline = mono_ms() + FEED_CONNECT_MS;
+	int64_t			 deadline = certa_mono_ms() + FEED_CONNECT_MS;
 	PGconn			*c;
 	int			 r;
 
@@ -287,7 +278,7 @@ feed_main(void *arg)
 			    PG_FEED_CHANNEL "; " FEED_READ_SQL) != 1) {
 				PQfinish(c);
 				c = NULL;
-				if (feed_wait(f, -1, 0, mono_ms() + backoff) < 0)
+				if (feed_wait(f, -1, 0, certa_mono_ms() + backoff) < 0)
 					break;
 				backoff = backoff * 2 > FEED_BACKOFF_MAX_MS ?
 				    FEED_BACKOFF_MAX_MS : backoff * 2;
@@ -295,7 +286,7 @@ feed_main(void *arg)
 			}
 			backoff = FEED_BACKOFF_MIN_MS;
 			busy = resync = true;
-			due = mono_ms() + FEED_ANSWER_MS;
+			due = certa_mono_ms() + FEED_ANSWER_MS;
 		}
 		r = feed_wait(f, PQsocket(c), POLLIN, due);
 		if (r < 0)
@@ -306,7 +297,7 @@ feed_main(void *arg)
 			if (PQsendQuery(c, FEED_READ_SQL) != 1)
 				goto drop;
 			busy = true;
-			due = mono_ms() + FEED_ANSWER_MS;
+			due = certa_mono_ms() + FEED_ANSWER_MS;
 			continue;
 		}
 		if (PQconsumeInput(c) != 1)
@@ -317,7 +308,7 @@ feed_main(void *arg)
 				goto drop;
 			if (r == 1) {
 				busy = false;
-				due = mono_ms() + FEED_CHECK_MS;
+				due = certa_mono_ms() + FEED_CHECK_MS;
 				feed_set(f, true, gen, have, true);
 				if (resync)
 					feed_fire(f);

@@ -628,15 +628,6 @@ struct certa_store {
 static certa_rc	pg_err(struct certa_store *, const PGresult *, int,
 		    struct certa_err *, const char *, ...) CERTA_PRINTF(5, 6);
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* libpq's message without its trailing newline, or a stand-in. */
 static const char *
 pq_msg(const struct certa_store *s, const PGresult *res, char *buf,
@@ -829,7 +820,7 @@ conn_ready(struct certa_store *s, struct certa_err *err)
 	}
 	if (s->conn != NULL)
 		goto out;
-	now = mono_ms();
+	now = certa_mono_ms();
 	CERTA_CHECK(now >= s->retry_at_ms, CERTA_E_AGAIN, "PostgreSQL %s is "
 	    "unreachable (next attempt in %lld ms)", s->label,
 	    (long long)(s->retry_at_ms - now));
@@ -839,7 +830,7 @@ conn_ready(struct certa_store *s, struct certa_err *err)
 		    s->backoff_ms * 2;
 		if (s->backoff_ms > BACKOFF_MAX_MS)
 			s->backoff_ms = BACKOFF_MAX_MS;
-		s->retry_at_ms = mono_ms() + s->backoff_ms;
+		s->retry_at_ms = certa_mono_ms() + s->backoff_ms;
 		if (rc == CERTA_E_STORE)
 			rc = CERTA_E_AGAIN;	/* 503: try again later */
 		if (err != NULL)

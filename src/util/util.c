@@ -101,6 +101,15 @@ certa_now(void)
 	return (int64_t)time(NULL);
 }
 
+int64_t
+certa_mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 certa_rc
 certa_duration_parse(const char *s, int64_t *secs, struct certa_err *err)
 {

@@ -184,6 +184,13 @@ class GateTest(GateMixin, CheckedTest):
                                  self.gport)
         self.assertEqual(rc, 0, err)
         self.assertEqual(out.count("x-forwarded-client-cert"), 2, out + err)
+        self.assertEqual(h["host"], "localhost:%d" % self.gport)
+        # An HTTP/1.0 request without Host (openssl s_time sends those)
+        # goes upstream as HTTP/1.1 with the upstream's authority as Host.
+        rc, out = self.s_client(self.alice, self.alice_key,
+                                data=b"GET /old HTTP/1.0\r\n\r\n")
+        self.assertIn("HTTP/1.0 200", out)
+        self.assertIn('"host": "127.0.0.1:%d"' % up, out)
         # No certificate: the handshake fails; a stranger: unknown_ca.
         rc, out, err = self.curl()
         self.assertNotEqual(rc, 0)
