@@ -368,8 +368,10 @@ static const struct stmt stmts[ST__COUNT] = {
 	    "WHERE id = $1::bigint", F_READ },
 	[ST_CERT_GET] = { "SELECT " CERT_COLS " FROM certificate "
 	    "WHERE id = $1::bigint", F_READ },
+	/* UNIQUE (ca_id, serial) once per CA (009_issue_indexes.sql). */
 	[ST_CERT_GET_SERIAL] = { "SELECT " CERT_COLS " FROM certificate "
-	    "WHERE serial = $1::text ORDER BY id LIMIT 2", F_READ },
+	    "WHERE ca_id IN (SELECT id FROM ca) AND serial = $1::text "
+	    "ORDER BY id LIMIT 2", F_READ },
 	[ST_CERT_EACH] = { "SELECT " CERT_COLS " FROM certificate "
 	    "WHERE $1::bigint = 0 AND " CERT_FILTER, F_READ },
 	[ST_CERT_EACH_APP] = { "SELECT " CERT_COLS " FROM certificate "

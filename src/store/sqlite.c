@@ -278,8 +278,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_CERT_PROBE] = "SELECT status, der IS NOT NULL FROM certificate "
 	    "WHERE id = ?1",
 	[ST_CERT_GET] = "SELECT " CERT_COLS " FROM certificate WHERE id = ?1",
+	/* UNIQUE (ca_id, serial) once per CA (009_issue_indexes.sql). */
 	[ST_CERT_GET_SERIAL] = "SELECT " CERT_COLS " FROM certificate "
-	    "WHERE serial = ?1 ORDER BY id LIMIT 2",
+	    "WHERE ca_id IN (SELECT id FROM ca) AND serial = ?1 "
+	    "ORDER BY id LIMIT 2",
 	/* Walks the rowid in order: paging by after_id stops early. */
 	[ST_CERT_EACH] = "SELECT " CERT_COLS " FROM certificate WHERE ?1 = 0 "
 	    "AND " CERT_FILTER,
@@ -288,7 +290,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "WHERE app_id = ?1 AND " CERT_FILTER,
 	[ST_CERT_REVOKE] = "UPDATE certificate SET status = 1, "
 	    "revoked_at = ?2, reason = ?3 WHERE id = ?1 AND status = 0",
-	/* The certificate_revoked index (ca_id, status, serial) gives order. */
+	/* The partial certificate_revoked index (ca_id, serial) gives order. */
 	[ST_REVOKED_EACH] = "SELECT serial, revoked_at, reason "
 	    "FROM certificate WHERE ca_id = ?1 AND status = 1 "
 	    "ORDER BY serial",
@@ -1071,10 +1073,15 @@ sqlite_open(struct certa_store **out, const char *dsn, struct certa_err *err)
 	/*
 	 * A 32 MiB page cache: serials are random, so index inserts land on
 	 * random B-tree pages; with SQLite's 2 MiB default a large batch keeps
-	 * re-reading evicted pages from the OS.
+	 * re-reading evicted pages from the OS.  Checkpoints every 10,000
+	 * WAL pages rather than 1,000: the same index pages are rewritten by
+	 * many commits, and a checkpoint copies each once (and syncs the
+	 * database file once); the WAL is cut back to 16 MiB after one.
 	 */
 	CERTA_TRY(exec_sql(s, "PRAGMA synchronous = FULL; "
-	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768",
+	    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768; "
+	    "PRAGMA wal_autocheckpoint = 10000; "
+	    "PRAGMA journal_size_limit = 16777216",
 	    "open store: set pragmas", err));
 
 	CERTA_TRY(migrate(s, err));
