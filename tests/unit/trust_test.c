@@ -495,6 +495,23 @@ test_trusted_ca(void **state)
 	certa_snapshot_unref(s2);
 }
 
+/* Append an extension with the given DER value to x and sign it again. */
+static void
+add_raw_ext(X509 *x, int nid, const char *der, int len)
+{
+	ASN1_OCTET_STRING	*os = ASN1_OCTET_STRING_new();
+	X509_EXTENSION		*e;
+
+	assert_non_null(os);
+	assert_int_equal(ASN1_OCTET_STRING_set(os, (const unsigned char *)der,
+	    len), 1);
+	assert_non_null(e = X509_EXTENSION_create_by_NID(NULL, nid, 0, os));
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+	ASN1_OCTET_STRING_free(os);
+	assert_true(X509_sign(x, P.ik, EVP_sha256()) > 0);
+}
+
 static void
 test_bad_signature_and_rules(void **state)
 {
@@ -538,6 +555,16 @@ test_bad_signature_and_rules(void **state)
 	m.san = "DNS:good.example.com";
 	x = mk(&m, P.inter, P.ik, k);
 	assert_true(check(s, x, NULL, NULL, &p, "ok"));
+	/* RFC 5280 4.2: an extension OpenSSL knows that does not decode
+	 * (authorityInfoAccess: a truncated SEQUENCE), and, valid, twice. */
+	add_raw_ext(x, NID_info_access, "\x30\x03\x02\x01", 4);
+	assert_false(check(s, x, NULL, NULL, &p, "malformed"));
+	X509_free(x);
+	x = mk(&m, P.inter, P.ik, k);
+	add_raw_ext(x, NID_info_access, "\x30\x00", 2);
+	assert_true(check(s, x, NULL, NULL, &p, "ok"));
+	add_raw_ext(x, NID_info_access, "\x30\x00", 2);
+	assert_false(check(s, x, NULL, NULL, &p, "malformed"));
 	X509_free(x);
 	EVP_PKEY_free(k);
 	certa_snapshot_unref(s);
