@@ -14,22 +14,30 @@
  * certa_store_trust_generation_fast answers a handshake's staleness check
  * from memory instead of with a round trip.
  *
- * No missed change.  On every (re)connection the thread first LISTENs and
- * only then reads the generation (one query string, in that order): a
- * commit before the read is in the read, a commit after it is notified.
- * Until that read has come back the feed is not live, and fast reads go
- * to the database; callbacks run once it is (a resynchronisation: the
- * watcher re-reads what it keeps, e.g. the OCSP responder's audit poll).
- * Every 2 s the thread reads the generation again, which both repairs a
- * lost notification and proves the connection alive: an answer that does
- * not come within 2 s, a closed socket or an error end the connection
- * (the feed stops being live at once) and the thread reconnects with a
- * backoff of 100 ms doubling to 5 s.  TCP keepalives are on as well.
+ * No missed change.  On every (re)connection the thread first runs LISTEN
+ * on its own, so that it is committed (a LISTEN takes effect when its
+ * transaction commits: sent in one query string with the read, a commit
+ * between the read's snapshot and the LISTEN's commit would be in
+ * neither), and only then reads the generation: a commit before the read
+ * is in the read, a commit after it is notified.  Until that read has
+ * come back the feed is not live, and fast reads go to the database;
+ * callbacks run once it is (a resynchronisation: the watcher re-reads
+ * what it keeps, e.g. the OCSP responder's audit poll).  Every 2 s the
+ * thread reads the generation again, which repairs a lost notification
+ * (and then runs the callbacks) and proves the connection alive: an
+ * answer that does not come within 2 s, a closed socket or an error end
+ * the connection (the feed stops being live at once, and says so on
+ * stderr) and the thread reconnects after a backoff of 100 ms doubling to
+ * 5 s, reset only by a successful resynchronisation.  TCP keepalives are
+ * on as well.  (libpq resolves a host name synchronously: with a name
+ * rather than an address in the DSN, a stop may wait for the resolver.)
  *
  * Generations from notifications and from this process's own commits
  * (pg_feed_publish, called after COMMIT returns) only move the feed
- * forward; the periodic read is authoritative (a restored database may be
- * behind).  Neither ever shows a generation that is not committed.
+ * forward, and count in f->moves; a read is authoritative (a restored
+ * database may be behind) unless the feed moved forward while it was in
+ * flight, when the larger value stays.  None of them ever shows a
+ * generation that is not committed.
  *
  * Threads.  feeds_mu guards the list of feeds, their reference counts,
  * generation and liveness; a feed's cb_mu guards its watchers, and
@@ -42,6 +50,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -79,6 +88,7 @@ struct pg_feed {
 	char			*label;		/* owns */
 	unsigned		 refs;		/* feeds_mu: watchers */
 	uint64_t		 gen;		/* feeds_mu */
+	uint64_t		 moves;		/* feeds_mu: forward moves */
 	bool			 live;		/* feeds_mu */
 	pthread_t		 thr;
 	int			 stop[2];	/* pipe: a byte stops thr */
@@ -124,7 +134,9 @@ feed_wait(struct pg_feed *f, int fd, short ev, int64_t deadline)
 		n = poll(p, fd >= 0 ? 2 : 1, (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || p[0].revents != 0)
+		if (n < 0)		/* ENOMEM and the like: as a timeout */
+			return 0;
+		if (p[0].revents != 0)
 			return -1;
 		if (n > 0 && p[1].revents != 0)
 			return 1;
@@ -169,15 +181,49 @@ fail:
 	return NULL;
 }
 
-/* Set the feed's state; assign: gen is authoritative (a read). */
+/* Move the feed forward to gen (a notification, a local commit). */
 static void
-feed_set(struct pg_feed *f, bool live, uint64_t gen, bool have, bool assign)
+feed_forward(struct pg_feed *f, uint64_t gen)
 {
-	pthread_mutex_lock(&feeds_mu);
-	f->live = live;
-	if (have && (assign || gen > f->gen))
+	if (gen > f->gen) {
 		f->gen = gen;
+		f->moves++;
+	}
+}
+
+/*
+ * A read of the database came back with gen (sent when f->moves was
+ * moves0): the feed is live at it, or at a larger value it moved to
+ * meanwhile.  True when the generation changed.
+ */
+static bool
+feed_read(struct pg_feed *f, uint64_t gen, uint64_t moves0)
+{
+	bool	 changed;
+
+	pthread_mutex_lock(&feeds_mu);
+	if (f->moves != moves0 && f->gen > gen)
+		gen = f->gen;
+	changed = gen != f->gen || !f->live;
+	f->gen = gen;
+	f->live = true;
 	pthread_mutex_unlock(&feeds_mu);
+	return changed;
+}
+
+static void
+feed_down(struct pg_feed *f)
+{
+	bool	 was;
+
+	pthread_mutex_lock(&feeds_mu);
+	was = f->live;
+	f->live = false;
+	pthread_mutex_unlock(&feeds_mu);
+	if (was)
+		fprintf(stderr, "certa: change feed of PostgreSQL %s lost; "
+		    "reading the generation from the database until it is "
+		    "back\n", f->label);
 }
 
 static void
@@ -212,27 +258,55 @@ parse_gen(const char *s, uint64_t *out)
 	return true;
 }
 
+/* The query in flight and what its results said so far. */
+enum feed_q { FQ_NONE, FQ_LISTEN, FQ_RESYNC, FQ_CHECK };
+
+struct feed_query {
+	enum feed_q	 kind;
+	int64_t		 due;		/* answer by */
+	uint64_t	 moves0;	/* f->moves when it was sent */
+	uint64_t	 gen;		/* read, when have */
+	bool		 have;
+	bool		 failed;
+};
+
+static bool
+feed_send(struct pg_feed *f, PGconn *c, struct feed_query *q,
+    enum feed_q kind)
+{
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_lock(&feeds_mu);
+	q->moves0 = f->moves;
+	pthread_mutex_unlock(&feeds_mu);
+	if (PQsendQuery(c, kind == FQ_LISTEN ? "LISTEN " PG_FEED_CHANNEL :
+	    FEED_READ_SQL) != 1)
+		return false;
+	q->kind = kind;
+	q->due = certa_mono_ms() + FEED_ANSWER_MS;
+	return true;
+}
+
 /*
- * Collect the results of the query in flight.  -1: the connection is
- * unusable; 0: still busy; 1: done (*gen set when it read one).
+ * Collect what has arrived of q's results.  -1: the connection is
+ * unusable; 0: not complete yet; 1: complete.
  */
 static int
-feed_results(PGconn *c, uint64_t *gen, bool *have)
+feed_results(PGconn *c, struct feed_query *q)
 {
 	PGresult	*r;
-	int		 ok = 1;
 
 	while (!PQisBusy(c)) {
 		if ((r = PQgetResult(c)) == NULL)
-			return ok;
-		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+			return q->failed ? -1 : 1;
+		if (PQresultStatus(r) == PGRES_TUPLES_OK &&
+		    q->kind != FQ_LISTEN) {
 			if (PQntuples(r) == 1 &&
-			    parse_gen(PQgetvalue(r, 0, 0), gen))
-				*have = true;
+			    parse_gen(PQgetvalue(r, 0, 0), &q->gen))
+				q->have = true;
 			else
-				ok = -1;	/* no generation row */
+				q->failed = true;	/* no generation row */
 		} else if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			ok = -1;
+			q->failed = true;
 		}
 		PQclear(r);
 	}
@@ -250,8 +324,11 @@ feed_notifies(struct pg_feed *f, PGconn *c)
 	while ((n = PQnotifies(c)) != NULL) {
 		if (strcmp(n->relname, PG_FEED_CHANNEL) == 0) {
 			any = true;
-			if (parse_gen(n->extra, &gen))
-				feed_set(f, true, gen, true, false);
+			if (parse_gen(n->extra, &gen)) {
+				pthread_mutex_lock(&feeds_mu);
+				feed_forward(f, gen);
+				pthread_mutex_unlock(&feeds_mu);
+			}
 		}
 		PQfreemem(n);
 	}
@@ -261,70 +338,71 @@ feed_notifies(struct pg_feed *f, PGconn *c)
 static void *
 feed_main(void *arg)
 {
-	struct pg_feed	*f = arg;
-	PGconn		*c = NULL;
-	int64_t		 due = 0;	/* answer by (busy), or next check */
-	int		 backoff = FEED_BACKOFF_MIN_MS, r;
-	bool		 busy = false, resync = false, stopping = false;
-	bool		 have;
-	uint64_t	 gen;
+	struct pg_feed		*f = arg;
+	PGconn			*c = NULL;
+	struct feed_query	 q = { .kind = FQ_NONE };
+	int64_t			 check_at = 0;
+	int			 backoff = FEED_BACKOFF_MIN_MS, r;
+	bool			 stopping = false;
 
 	for (;;) {
 		if (c == NULL) {
 			c = feed_connect(f, &stopping);
 			if (stopping)
 				break;
-			if (c == NULL || PQsendQuery(c, "LISTEN "
-			    PG_FEED_CHANNEL "; " FEED_READ_SQL) != 1) {
-				PQfinish(c);
-				c = NULL;
-				if (feed_wait(f, -1, 0, certa_mono_ms() + backoff) < 0)
-					break;
-				backoff = backoff * 2 > FEED_BACKOFF_MAX_MS ?
-				    FEED_BACKOFF_MAX_MS : backoff * 2;
-				continue;
-			}
-			backoff = FEED_BACKOFF_MIN_MS;
-			busy = resync = true;
-			due = certa_mono_ms() + FEED_ANSWER_MS;
+			if (c == NULL || !feed_send(f, c, &q, FQ_LISTEN))
+				goto drop;
 		}
-		r = feed_wait(f, PQsocket(c), POLLIN, due);
+		r = feed_wait(f, PQsocket(c), POLLIN, q.kind != FQ_NONE ?
+		    q.due : check_at);
 		if (r < 0)
 			break;
-		if (r == 0 && busy)
+		if (r == 0 && q.kind != FQ_NONE)
 			goto drop;		/* no answer: assume it dead */
 		if (r == 0) {
-			if (PQsendQuery(c, FEED_READ_SQL) != 1)
+			if (!feed_send(f, c, &q, FQ_CHECK))
 				goto drop;
-			busy = true;
-			due = certa_mono_ms() + FEED_ANSWER_MS;
 			continue;
 		}
 		if (PQconsumeInput(c) != 1)
 			goto drop;
-		if (busy) {
-			have = false;
-			if ((r = feed_results(c, &gen, &have)) < 0)
+		if (q.kind != FQ_NONE) {
+			if ((r = feed_results(c, &q)) < 0 ||
+			    (r == 1 && q.kind != FQ_LISTEN && !q.have))
 				goto drop;
-			if (r == 1) {
-				busy = false;
-				due = certa_mono_ms() + FEED_CHECK_MS;
-				feed_set(f, true, gen, have, true);
-				if (resync)
+			if (r == 1 && q.kind == FQ_LISTEN) {
+				if (!feed_send(f, c, &q, FQ_RESYNC))
+					goto drop;
+			} else if (r == 1) {
+				/* Live; the watchers hear of a resync and
+				 * of anything a check repaired. */
+				if (feed_read(f, q.gen, q.moves0) ||
+				    q.kind == FQ_RESYNC)
 					feed_fire(f);
-				resync = false;
+				if (q.kind == FQ_RESYNC)
+					backoff = FEED_BACKOFF_MIN_MS;
+				q.kind = FQ_NONE;
+				check_at = certa_mono_ms() + FEED_CHECK_MS;
 			}
 		}
-		if (!resync && feed_notifies(f, c))
+		/* Before the resync, notifications wait in libpq. */
+		if (q.kind != FQ_LISTEN && q.kind != FQ_RESYNC &&
+		    feed_notifies(f, c))
 			feed_fire(f);
 		continue;
 drop:
-		feed_set(f, false, 0, false, false);
+		feed_down(f);
 		PQfinish(c);
 		c = NULL;
-		busy = false;
+		q.kind = FQ_NONE;
+		if (feed_wait(f, -1, 0, certa_mono_ms() + backoff) < 0)
+			break;
+		backoff = backoff * 2 > FEED_BACKOFF_MAX_MS ?
+		    FEED_BACKOFF_MAX_MS : backoff * 2;
 	}
-	feed_set(f, false, 0, false, false);
+	pthread_mutex_lock(&feeds_mu);
+	f->live = false;
+	pthread_mutex_unlock(&feeds_mu);
 	PQfinish(c);
 	return NULL;
 }
@@ -369,6 +447,11 @@ feed_new(const char *dsn, const char *label, struct pg_feed **out,
 	/* The thread takes no signals: the process's handlers stay where
 	 * they are. */
 	sigfillset(&all);
+	/* A fault in the thread must still reach the sanitizers. */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	e = pthread_create(&f->thr, NULL, feed_main, f);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -473,7 +556,7 @@ pg_feed_publish(const char *dsn, uint64_t gen)
 	struct pg_feed	*f;
 
 	pthread_mutex_lock(&feeds_mu);
-	if ((f = feed_find(dsn)) != NULL && f->live && gen > f->gen)
-		f->gen = gen;
+	if ((f = feed_find(dsn)) != NULL && f->live)
+		feed_forward(f, gen);
 	pthread_mutex_unlock(&feeds_mu);
 }
