@@ -58,23 +58,7 @@ done
 bench_install $missing
 
 # -- work dir, processes, cleanup -------------------------------------
-work=$(mktemp -d /tmp/certa-bench-api-issue.XXXXXX)
-pids=""
-cleanup() {
-	set +e
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.3
-	for p in $pids; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-cd "$work"
+bench_workdir api-issue
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "work dir $work, load average $load_before, $(nproc) cores"
 
@@ -97,39 +81,7 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 printf '{"type":"transport","csr":%s}' "$(jstr leaf.csr)" >certa.json
 printf '{"certificate_request":%s}' "$(jstr leaf.csr)" >cfssl.json
 
-# -- wrk script: POST BENCH_BODY, count statuses ----------------------
-cat >post.lua <<'LUA'
-local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-local auth = os.getenv("BENCH_AUTH")
-if auth and auth ~= "" then wrk.headers["Authorization"] = auth end
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) ok = 0; bad = 0; first_bad = 0 end
-function response(status, headers, body)
-	if status >= 200 and status < 300 then
-		ok = ok + 1
-	else
-		bad = bad + 1
-		if first_bad == 0 then first_bad = status end
-	end
-end
-function done(summary, latency, requests)
-	local o, b, fb = 0, 0, 0
-	for _, t in ipairs(threads) do
-		o = o + t:get("ok")
-		b = b + t:get("bad")
-		if t:get("first_bad") ~= 0 then fb = t:get("first_bad") end
-	end
-	io.write(string.format("STATUS %d %d %d %d %.3f\n", o, b, fb,
-	    summary.errors.connect + summary.errors.read +
-	    summary.errors.write + summary.errors.timeout,
-	    latency:percentile(50) / 1000))
-end
-LUA
+# -- wrk script: bench/post_status.lua (POST BENCH_BODY, count statuses)
 # run_wrk NAME CONNS URL BODY AUTH PID: one measurement; appends
 # "NAME CONNS OK BAD FIRST_BAD SOCKERR P50_MS WALL_S CPU_S" to res.
 run_wrk() {
@@ -138,11 +90,12 @@ run_wrk() {
 	c0=$(cpu_s "$6")
 	t0=$(date +%s.%N)
 	BENCH_BODY=$4 BENCH_AUTH=$5 wrk -t$th -c"$2" -d"${secs}s" \
-	    --timeout 10s -s post.lua "$3" >"wrk-$1-$2.out" 2>&1 ||
+	    --timeout 10s -s "$root/bench/post_status.lua" "$3" \
+	    >"wrk-$1-$2.out" 2>&1 ||
 		die "wrk $1 c=$2 failed: $(cat "wrk-$1-$2.out")"
 	t1=$(date +%s.%N)
 	c1=$(cpu_s "$6")
-	st=$(awk '/^STATUS/ {print $2, $3, $4, $5, $6}' "wrk-$1-$2.out")
+	st=$(awk '/^STATUS/ {print $2, $3, $4, $5, $7}' "wrk-$1-$2.out")
 	[ -n "$st" ] || die "wrk $1 c=$2: no STATUS line: $(cat "wrk-$1-$2.out")"
 	# wrk's own duration ("N requests in X.XXs") is the rate's divisor.
 	wall=$(awk '/requests in/ {sub(/s,$/, "", $4); print $4}' \

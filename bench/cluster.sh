@@ -75,26 +75,14 @@ done
 bench_install $missing
 
 # -- work dir, processes, cleanup -------------------------------------
-work=$(mktemp -d /tmp/certa-bench-cluster.XXXXXX)
 # Not inside $work (0700): as root the cluster runs as user postgres.
-pgdir=$(mktemp -d /tmp/certa-bench-cluster-pg.XXXXXX)
-pids=""
-cleanup() {
-	set +e
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.3
-	for p in $pids; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	[ ! -d "$pgdir" ] || (cd / && "$root/tests/pg.sh" stop "$pgdir")
-	rm -rf "$work"
+pgdir=""
+bench_cleanup_extra() {
+	[ -z "$pgdir" ] || [ ! -d "$pgdir" ] ||
+		(cd / && "$root/tests/pg.sh" stop "$pgdir")
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-cd "$work"
+bench_workdir cluster
+pgdir=$(mktemp -d /tmp/certa-bench-cluster-pg.XXXXXX)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "work dir $work, load average $load_before, $(nproc) cores"
 
@@ -180,40 +168,8 @@ stored() {
 print(len(json.load(sys.stdin)))'
 }
 
-# -- wrk scripts ------------------------------------------------------
-# Issuance: as bench/api-issue.sh (POST BENCH_BODY, count statuses).
-cat >issue.lua <<'LUA'
-local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = os.getenv("BENCH_CTYPE")
-local auth = os.getenv("BENCH_AUTH")
-if auth and auth ~= "" then wrk.headers["Authorization"] = auth end
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) ok = 0; bad = 0; first_bad = 0 end
-function response(status, headers, body)
-	if status >= 200 and status < 300 then
-		ok = ok + 1
-	else
-		bad = bad + 1
-		if first_bad == 0 then first_bad = status end
-	end
-end
-function done(summary, latency, requests)
-	local o, b, fb = 0, 0, 0
-	for _, t in ipairs(threads) do
-		o = o + t:get("ok")
-		b = b + t:get("bad")
-		if t:get("first_bad") ~= 0 then fb = t:get("first_bad") end
-	end
-	io.write(string.format("STATUS %d %d %d %d %.6f %.3f\n", o, b, fb,
-	    summary.errors.connect + summary.errors.read +
-	    summary.errors.write + summary.errors.timeout,
-	    summary.duration / 1e6, latency:percentile(50) / 1000))
-end
-LUA
+# The wrk script of both loads: bench/post_status.lua.
+lua=$root/bench/post_status.lua
 
 # load KIND N SECONDS CONNS [TAG]: KIND issue or ocsp; one wrk per node
 # of the first N (a b c), CONNS split over them, all at once; appends to
@@ -245,13 +201,13 @@ load() {
 			url="https://127.0.0.1:$(cat "$nd.apiport")/api/v1/applications/$app/certificates"
 			BENCH_BODY=issue.json BENCH_CTYPE=application/json \
 			    BENCH_AUTH="Bearer $token" wrk -t$th -c"$c" \
-			    -d"$3s" --timeout 10s -s issue.lua "$url" \
+			    -d"$3s" --timeout 10s -s "$lua" "$url" \
 			    >"wrk-$kind-$n-$nd.out" 2>&1 &
 		else
 			url="http://127.0.0.1:$(cat "$nd.port")/ocsp"
 			BENCH_BODY=req.der BENCH_CTYPE=application/ocsp-request \
 			    BENCH_AUTH="" wrk -t$th -c"$c" -d"$3s" \
-			    --timeout 10s -s issue.lua "$url" \
+			    --timeout 10s -s "$lua" "$url" \
 			    >"wrk-$kind-$n-$nd.out" 2>&1 &
 		fi
 		wpids="$wpids $!"

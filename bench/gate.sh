@@ -106,23 +106,7 @@ NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 ngxver=$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')
 
 # -- work dir, processes, cleanup -------------------------------------
-work=$(mktemp -d /tmp/certa-bench-gate.XXXXXX)
-pids=""
-cleanup() {
-	set +e
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.3
-	for p in $pids; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP PIPE
-cd "$work"
+bench_workdir gate
 say "work dir $work"
 
 load=$(cut -d' ' -f1 /proc/loadavg)

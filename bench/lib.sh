@@ -57,3 +57,30 @@ cpu_s() {
 	awk -v hz="$(getconf CLK_TCK)" '{
 		sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
 }
+
+# bench_workdir NAME: a work directory /tmp/certa-bench-NAME.XXXXXX, made
+# current.  On exit every process in $pids is stopped (TERM, then KILL:
+# `openssl ocsp -port` ignores TERM while it spins), bench_cleanup_extra
+# runs when the script defines it, and the directory is removed.
+bench_workdir() {
+	work=$(mktemp -d "/tmp/certa-bench-$1.XXXXXX")
+	pids=""
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM HUP PIPE
+	cd "$work" || die "cannot enter $work"
+}
+bench_cleanup() {
+	set +e
+	for p in $pids; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	sleep 0.3
+	for p in $pids; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	if command -v bench_cleanup_extra >/dev/null 2>&1; then
+		bench_cleanup_extra
+	fi
+	rm -rf "$work"
+}

@@ -75,24 +75,7 @@ bench_install $missing
 NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 
 # -- work dir, processes, cleanup -------------------------------------
-work=$(mktemp -d /tmp/certa-bench-ocsp.XXXXXX)
-pids=""
-cleanup() {
-	set +e
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.3
-	# openssl ocsp ignores SIGTERM while it spins (see above).
-	for p in $pids; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-cd "$work"
+bench_workdir ocsp
 
 # CPU seconds (user + system) used so far by process PID.
 C() {

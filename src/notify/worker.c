@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,8 @@
 
 #include <certa/notify.h>
 #include <certa/util.h>
+
+#include "util/util.h"
 
 struct certa_notify_worker {
 	struct certa_ctx	*ctx;		/* owns; used by the thread */
@@ -80,7 +81,6 @@ certa_notify_worker_start(const char *dir, const char *pass_file,
     struct certa_err *err)
 {
 	struct certa_notify_worker	*w = NULL;
-	sigset_t			 all, old;
 	int				 e;
 	certa_rc			 rc = CERTA_OK;
 
@@ -96,11 +96,7 @@ certa_notify_worker_start(const char *dir, const char *pass_file,
 	CERTA_CHECK(pthread_mutex_init(&w->mu, NULL) == 0 &&
 	    pthread_cond_init(&w->cv, NULL) == 0, CERTA_E_INTERNAL,
 	    "notify: create a lock");
-	/* The thread inherits a mask that blocks every signal. */
-	sigfillset(&all);
-	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&w->thread, NULL, run, w);
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	e = certa_thread_start(&w->thread, run, w);
 	CERTA_CHECK(e == 0, CERTA_E_INTERNAL, "notify: start the scheduler "
 	    "thread: %s", strerror(e));
 	*out = w;

@@ -49,7 +49,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,7 +428,6 @@ feed_new(const char *dsn, const char *label, struct pg_feed **out,
     struct certa_err *err)
 {
 	struct pg_feed	*f;
-	sigset_t	 all, old;
 	int		 e;
 	certa_rc	 rc = CERTA_OK;
 
@@ -444,17 +442,7 @@ feed_new(const char *dsn, const char *label, struct pg_feed **out,
 	    "of PostgreSQL %s: pipe: %s", label, strerror(errno));
 	(void)fcntl(f->stop[0], F_SETFD, FD_CLOEXEC);
 	(void)fcntl(f->stop[1], F_SETFD, FD_CLOEXEC);
-	/* The thread takes no signals: the process's handlers stay where
-	 * they are. */
-	sigfillset(&all);
-	/* A fault in the thread must still reach the sanitizers. */
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&f->thr, NULL, feed_main, f);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	e = certa_thread_start(&f->thr, feed_main, f);
 	CERTA_CHECK(e == 0, CERTA_E_INTERNAL, "start the change feed of "
 	    "PostgreSQL %s: %s", label, strerror(e));
 	*out = f;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,23 @@ int64_t
 certa_now(void)
 {
 	return (int64_t)time(NULL);
+}
+
+int
+certa_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg)
+{
+	sigset_t	 all, old;
+	int		 e;
+
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(thr, NULL, fn, arg);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return e;
 }
 
 int64_t

@@ -6,6 +6,7 @@
 #ifndef CERTA_UTIL_H
 #define CERTA_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,14 @@ char	*certa_strdup(const char *);
 /* struct tm (UTC) to Unix seconds, like timegm(3). */
 struct tm;
 int64_t	certa_timegm(const struct tm *tm);
+
+/*
+ * pthread_create for a background thread that must not take the
+ * process's signals (their handlers run on the main thread): it starts
+ * with every signal blocked but the faults (SEGV, BUS, FPE, ILL), which
+ * must still reach the sanitizers.  0, or pthread_create's error.
+ */
+int	certa_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg);
 
 /* mkdir -p with mode for created directories. */
 CERTA_MUST_USE certa_rc certa_mkdirs(const char *path, int mode,
