@@ -328,6 +328,8 @@ add_cert(struct certa_snapshot_builder *b, enum trust_pool pool,
 	c = &b->certs[b->ncerts];
 	memset(c, 0, sizeof(*c));
 	atomic_init(&c->x509, NULL);
+	atomic_init(&c->path_anchor, 0);
+	atomic_init(&c->path_purposes, 0);
 	CERTA_OSSL(EVP_Digest(der, len, c->fp, NULL, b->sha256, NULL),
 	    CERTA_E_CRYPTO, "fingerprint trust certificate");
 	c->pool = pool;

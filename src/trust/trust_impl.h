@@ -46,6 +46,16 @@ struct trust_cert {
 	char		*alias;		/* owns; or NULL */
 	uint8_t		 fp[32];	/* SHA-256 of the DER */
 	unsigned long	 subject_hash;	/* X509_NAME_hash_ex of the subject */
+	/*
+	 * certa_ca mode, an issuing CA (TRUST_POOL_CERTA_CA): OpenSSL has
+	 * accepted a path from it to the anchor certs[path_anchor - 1], its
+	 * signature included, for the purposes in path_purposes (bit
+	 * 1 << enum certa_purpose); 0 until then.  Written once by the first
+	 * check that accepts such a path, read without a lock by the later
+	 * ones (validate.c, "HOW IT WORKS: known paths").
+	 */
+	_Atomic uint32_t path_anchor;
+	_Atomic uint32_t path_purposes;
 };
 
 struct trust_crl {

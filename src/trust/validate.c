@@ -1882,6 +1882,91 @@ sk_find_cert(STACK_OF(X509) *sk, X509 *x)
 }
 
 /*
+ * HOW IT WORKS: known paths (certa_ca mode).  A certificate certa issued
+ * comes with the path leaf <- issuing CA I <- root R, and OpenSSL checks
+ * both signatures on every call, though I's signature by R is the same
+ * every time.  The first check that accepts a path [leaf, I, R] of
+ * certa's CAs records on I's snapshot entry that its path to R holds for
+ * this purpose (known_path_record).  Later checks (known_path_check) give
+ * OpenSSL I alone as a partial-chain anchor: it checks the leaf's
+ * signature, and I's validity, extensions and purpose as before, but no
+ * longer verifies I's signature; R's validity period is checked here, and
+ * certa's rules and certa's revocation state (I included) run on the
+ * whole [leaf, I, R] as before.  Only plain checks take part: no CRLs, no
+ * policy processing, at the current time, the default depth or more, an
+ * R without name or policy constraints (OpenSSL applies those below R).
+ * A refusal on the short path is not trusted: the full check runs and
+ * gives the verdict.  A snapshot never changes, so neither does what it
+ * has learnt; a changed trust store is a new snapshot.
+ */
+struct known_path {
+	X509	*above;		/* the anchor above a short path; or NULL */
+	bool	 record;	/* record an accepted [leaf, I, R] */
+};
+
+static bool
+known_path_usable(const struct certa_verify_policy *pol, size_t ncrls,
+    STACK_OF(X509_CRL) *crlsk)
+{
+	return pol->at == 0 && !pol->policy_check && !pol->require_crl &&
+	    pol->max_depth >= 0 && ncrls == 0 && sk_X509_CRL_num(crlsk) <= 0 &&
+	    (unsigned)pol->purpose < 32;
+}
+
+/* The snapshot entry of pool whose decoded certificate is x, or NULL. */
+static const struct trust_cert *
+entry_of(const struct certa_snapshot *s, enum trust_pool pool, X509 *x)
+{
+	const struct trust_cert	*found[LOOKUP_MAX];
+	size_t			 i, n;
+
+	n = certa_snap_by_subject(s, pool, X509_get_subject_name(x), found,
+	    LOOKUP_MAX);
+	for (i = 0; i < n && i < LOOKUP_MAX; i++)
+		if (certa_snap_cert(found[i]) == x)
+			return found[i];
+	return NULL;
+}
+
+/* An anchor whose constraints OpenSSL would apply to the path below it. */
+static bool
+constrains(X509 *x)
+{
+	static const int nids[] = { NID_name_constraints,
+	    NID_policy_constraints, NID_policy_mappings,
+	    NID_inhibit_any_policy };
+	size_t	i;
+
+	for (i = 0; i < sizeof(nids) / sizeof(nids[0]); i++)
+		if (X509_get_ext_by_NID(x, nids[i], -1) >= 0)
+			return true;
+	return false;
+}
+
+static void
+known_path_record(const struct certa_snapshot *s, STACK_OF(X509) *chain,
+    const struct certa_verify_policy *pol)
+{
+	const struct trust_cert	*ca, *root;
+	struct trust_cert	*w;
+	uint32_t		 idx, cur = 0;
+
+	if (s == NULL || sk_X509_num(chain) != 3)
+		return;
+	if ((ca = entry_of(s, TRUST_POOL_CERTA_CA, sk_X509_value(chain, 1))) ==
+	    NULL || (root = entry_of(s, TRUST_POOL_CERTA_ANCHOR,
+	    sk_X509_value(chain, 2))) == NULL || constrains(sk_X509_value(chain,
+	    2)))
+		return;
+	idx = (uint32_t)(root - s->certs) + 1;
+	w = (struct trust_cert *)ca;	/* the memo is the one mutable part */
+	if (!atomic_compare_exchange_strong(&w->path_anchor, &cur, idx) &&
+	    cur != idx)
+		return;			/* known under another anchor */
+	atomic_fetch_or(&w->path_purposes, 1u << (unsigned)pol->purpose);
+}
+
+/*
  * One path: X509_verify_cert, then certa's rules and the policy's
  * requirements.  *drop: on an invalid verdict, the position in untrusted
  * of the intermediate to blame (another path may avoid it), else -1.
@@ -1889,11 +1974,12 @@ sk_find_cert(STACK_OF(X509) *sk, X509 *x)
 static certa_rc
 run_once(const struct certa_snapshot *s, X509_STORE *store, X509 *leaf,
     STACK_OF(X509) *untrusted, STACK_OF(X509_CRL) *crls, bool crl_strict,
-    bool fast, const struct certa_verify_policy *pol,
-    struct certa_trust_verdict *v, int *drop, struct certa_err *err)
+    bool fast, const struct known_path *kp,
+    const struct certa_verify_policy *pol, struct certa_trust_verdict *v,
+    int *drop, struct certa_err *err)
 {
 	X509_STORE_CTX		*vc = NULL;
-	STACK_OF(X509)		*chain;
+	STACK_OF(X509)		*chain, *whole = NULL;
 	struct vstate		 st;
 	struct rule_fail	 f;
 	int			 ok, e, i;
@@ -1917,6 +2003,13 @@ run_once(const struct certa_snapshot *s, X509_STORE *store, X509 *leaf,
 
 	ok = X509_verify_cert(vc);
 	chain = X509_STORE_CTX_get0_chain(vc);
+	if (ok == 1 && kp != NULL && kp->above != NULL) {
+		/* A known path: the rest of it, as if OpenSSL had built it. */
+		CERTA_OSSL((whole = sk_X509_dup(chain)) != NULL &&
+		    sk_X509_push(whole, kp->above), CERTA_E_NOMEM,
+		    "copy chain");
+		chain = whole;
+	}
 	verdict_chain(v, chain);
 	if (ok != 1) {
 		e = X509_STORE_CTX_get_error(vc);
@@ -1964,7 +2057,10 @@ run_once(const struct certa_snapshot *s, X509_STORE *store, X509 *leaf,
 		}
 	}
 	verdict_set(v, true, "ok", "certificate is valid");
+	if (kp != NULL && kp->record)
+		known_path_record(s, chain, pol);
 out:
+	sk_X509_free(whole);
 	X509_STORE_CTX_free(vc);
 	ERR_clear_error();
 	return rc;
@@ -1979,8 +2075,9 @@ out:
 static certa_rc
 run_chain(const struct certa_snapshot *s, X509_STORE *store, X509 *leaf,
     STACK_OF(X509) *untrusted, STACK_OF(X509_CRL) *crls, bool crl_strict,
-    bool fast, const struct certa_verify_policy *pol,
-    struct certa_trust_verdict *v, struct certa_err *err)
+    bool fast, const struct known_path *kp,
+    const struct certa_verify_policy *pol, struct certa_trust_verdict *v,
+    struct certa_err *err)
 {
 	STACK_OF(X509)			*work = NULL;	/* elements borrowed */
 	struct certa_trust_verdict	 first, cur;
@@ -1995,7 +2092,7 @@ run_chain(const struct certa_snapshot *s, X509_STORE *store, X509 *leaf,
 	    "copy chain candidates");
 	for (attempt = 0; attempt <= PATH_RETRIES; attempt++) {
 		CERTA_TRY(run_once(s, store, leaf, work, crls, crl_strict,
-		    fast, pol, &cur, &drop, err));
+		    fast, kp, pol, &cur, &drop, err));
 		if (cur.valid) {
 			certa_trust_verdict_clear(&first);
 			first = cur;		/* moves: the success wins */
@@ -2020,6 +2117,65 @@ out:
 	certa_trust_verdict_clear(&first);
 	certa_trust_verdict_clear(&cur);
 	sk_X509_free(work);
+	return rc;
+}
+
+/*
+ * certa_ca mode: the check on a known path (see "HOW IT WORKS: known
+ * paths").  *done when it accepted leaf (v holds the verdict); otherwise
+ * v is untouched and the full check must run.
+ */
+static certa_rc
+known_path_check(const struct certa_snapshot *s, X509 *leaf,
+    STACK_OF(X509) *untrusted, const struct certa_verify_policy *pol,
+    struct certa_trust_verdict *v, bool *done, struct certa_err *err)
+{
+	const struct trust_cert		*cand[LOOKUP_MAX];
+	struct certa_trust_verdict	 tv;
+	struct known_path		 kp = { NULL, false };
+	X509_STORE			*store = NULL;
+	X509				*ca, *root;
+	uint32_t			 bit = 1u << (unsigned)pol->purpose, a;
+	size_t				 i, n;
+	certa_rc			 rc = CERTA_OK;
+
+	*done = false;
+	memset(&tv, 0, sizeof(tv));
+	n = certa_snap_by_subject(s, TRUST_POOL_CERTA_CA,
+	    X509_get_issuer_name(leaf), cand, LOOKUP_MAX);
+	for (i = 0; i < n && i < LOOKUP_MAX; i++) {
+		if ((atomic_load(&cand[i]->path_purposes) & bit) == 0 ||
+		    (a = atomic_load(&cand[i]->path_anchor)) == 0 ||
+		    a > s->ncerts)
+			continue;
+		root = certa_snap_cert(&s->certs[a - 1]);
+		if ((ca = certa_snap_cert(cand[i])) == NULL || root == NULL ||
+		    at_time_cmp(X509_get0_notBefore(root), 0) > 0 ||
+		    at_time_cmp(X509_get0_notAfter(root), 0) <= 0)
+			continue;
+		if (kp.above != NULL && kp.above != root)
+			goto out;	/* two anchors: the full check decides */
+		kp.above = root;
+		if (store == NULL)
+			CERTA_OSSL((store = X509_STORE_new()) != NULL,
+			    CERTA_E_NOMEM, "allocate store");
+		CERTA_OSSL(X509_STORE_add_cert(store, ca), CERTA_E_CRYPTO,
+		    "add trust anchor");
+	}
+	if (store == NULL)
+		goto out;
+	memcpy(tv.fingerprint, v->fingerprint, sizeof(tv.fingerprint));
+	CERTA_TRY(run_chain(s, store, leaf, untrusted, NULL, false, false, &kp,
+	    pol, &tv, err));
+	if (tv.valid) {
+		certa_trust_verdict_clear(v);
+		*v = tv;			/* moves */
+		memset(&tv, 0, sizeof(tv));
+		*done = true;
+	}
+out:
+	certa_trust_verdict_clear(&tv);
+	X509_STORE_free(store);
 	return rc;
 }
 
@@ -2063,8 +2219,9 @@ validate_parsed(const struct certa_snapshot *s, X509 *leaf,
 {
 	X509_STORE		*store = NULL, *sys = NULL;
 	STACK_OF(X509)		*trusted = NULL;   /* owns elements */
+	struct known_path	 kp = { NULL, false };
 	size_t			 i;
-	bool			 fast;
+	bool			 fast, done = false;
 	certa_rc		 rc = CERTA_OK;
 
 	certa_fingerprint(leaf_der, leaf_len, false, v->fingerprint);
@@ -2094,10 +2251,18 @@ validate_parsed(const struct certa_snapshot *s, X509 *leaf,
 	case CERTA_MODE_SYSTEM:
 		CERTA_TRY(certa_snap_system_store(s, &sys, err));
 		CERTA_TRY(run_chain(s, sys, leaf, untrusted, crlsk,
-		    ncrls > 0 || pol->require_crl, false, pol, v, err));
+		    ncrls > 0 || pol->require_crl, false, NULL, pol, v, err));
 		break;
 	case CERTA_MODE_TRUSTED_CA:
 	case CERTA_MODE_CERTA_CA:
+		kp.record = pol->mode == CERTA_MODE_CERTA_CA &&
+		    known_path_usable(pol, ncrls, crlsk);
+		if (kp.record) {
+			CERTA_TRY(known_path_check(s, leaf, untrusted, pol, v,
+			    &done, err));
+			if (done)
+				break;
+		}
 		if (pol->mode == CERTA_MODE_TRUSTED_CA)
 			CERTA_TRY(gather(s, TRUST_POOL_TRUSTED,
 			    TRUST_POOL_ISSUER, leaf, untrusted, trusted, crlsk,
@@ -2127,8 +2292,8 @@ validate_parsed(const struct certa_snapshot *s, X509 *leaf,
 			while (sk_X509_CRL_num(crlsk) > 0)
 				X509_CRL_free(sk_X509_CRL_pop(crlsk));
 		CERTA_TRY(run_chain(s, store, leaf, untrusted, crlsk,
-		    !fast && (ncrls > 0 || pol->require_crl), fast, pol, v,
-		    err));
+		    !fast && (ncrls > 0 || pol->require_crl), fast, &kp, pol,
+		    v, err));
 		break;
 	default:
 		CERTA_FAIL(CERTA_E_INVAL, "unknown validation mode");

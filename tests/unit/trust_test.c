@@ -793,6 +793,85 @@ test_certa_ca(void **state)
 	der_free(&i);
 }
 
+/*
+ * certa_ca mode learns that its issuing CA's path holds (validate.c,
+ * "known paths"): later checks take the short path and must give the
+ * full check's verdicts, chain included, and refuse what it refuses.
+ */
+static void
+validate_one(const struct certa_snapshot *s, X509 *leaf,
+    const struct certa_verify_policy *p, struct certa_trust_verdict *v)
+{
+	struct der	l = der_of(leaf);
+
+	OK(certa_trust_validate(s, l.p, l.n, NULL, NULL, 0, NULL, NULL, 0, p,
+	    v, &E));
+	der_free(&l);
+}
+
+static void
+test_known_path(void **state)
+{
+	struct certa_snapshot_builder	*b = NULL;
+	struct certa_snapshot		*s = NULL;
+	struct certa_verify_policy	 p = pol(CERTA_MODE_CERTA_CA);
+	struct certa_trust_verdict	 v;
+	struct der			 r = der_of(P.root);
+	struct der			 i = der_of(P.inter);
+	struct mk			 fm = { .cn = "forged", .eku =
+					    "clientAuth" };
+	struct mk			 em = { .cn = "expired", .eku =
+					    "clientAuth", .nb = -7200,
+					    .na = -3600 };
+	EVP_PKEY			*fk = key_new();
+	X509				*forged, *expired;
+	char				*hex;
+	BIGNUM				*bn;
+	int				 k;
+
+	(void)state;
+	/* Named and identified (AKI) as the intermediate, signed by
+	 * another key. */
+	forged = mk(&fm, P.inter, fk, P.lk);
+	expired = mk(&em, P.inter, P.ik, P.lk);
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(P.leaf), NULL);
+	hex = BN_bn2hex(bn);
+	OK(certa_snapshot_builder_new(&b, &E));
+	OK(certa_snapshot_add_certa_ca(b, r.p, r.n, true, &E));
+	OK(certa_snapshot_add_certa_ca(b, i.p, i.n, false, &E));
+	OK(certa_snapshot_add_revoked(b, i.p, i.n, hex, 1700000000, 1, &E));
+	OK(certa_snapshot_build(b, 21, &s, &E));
+	for (k = 0; k < 3; k++) {
+		validate_one(s, P.server, &p, &v);
+		assert_true(v.valid);
+		assert_string_equal(v.reason, "ok");
+		assert_int_equal(v.nchain, 3);
+		assert_non_null(strstr(v.chain[1], "Intermediate"));
+		assert_non_null(strstr(v.chain[2], "Root"));
+		certa_trust_verdict_clear(&v);
+		/* Known now: what the full check refuses stays refused,
+		 * for the full check's reason. */
+		assert_false(check(s, P.leaf, NULL, NULL, &p, "revoked"));
+		assert_false(check(s, forged, NULL, NULL, &p,
+		    "bad_signature"));
+		assert_false(check(s, expired, NULL, NULL, &p, "expired"));
+		assert_false(check(s, P.other, NULL, NULL, &p, "untrusted"));
+	}
+	/* Another purpose is checked in full: the server certificate is
+	 * not a client's. */
+	p.purpose = CERTA_PURPOSE_CLIENT;
+	assert_false(check(s, P.server, NULL, NULL, &p, "wrong_purpose"));
+	assert_false(check(s, forged, NULL, NULL, &p, "bad_signature"));
+	certa_snapshot_unref(s);
+	X509_free(forged);
+	X509_free(expired);
+	EVP_PKEY_free(fk);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	der_free(&r);
+	der_free(&i);
+}
+
 static void
 test_system(void **state)
 {
@@ -1040,6 +1119,7 @@ main(void)
 		cmocka_unit_test(test_crls),
 		cmocka_unit_test(test_store_crls),
 		cmocka_unit_test(test_certa_ca),
+		cmocka_unit_test(test_known_path),
 		cmocka_unit_test(test_system),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_bundle),
