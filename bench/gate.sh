@@ -57,7 +57,14 @@
 #
 # usage: bench/gate.sh [path/to/certa]     (default build/certa)
 # environment (defaults in brackets):
-#   GATE_BENCH_SECONDS [6]        length of each measurement
+#   GATE_BENCH_SECONDS [4]        length of each measurement
+#   GATE_BENCH_ROUNDS [3]         rounds: every target is measured once a
+#                                 round, in an order rotated each round,
+#                                 and the median of its rounds is reported
+#                                 (this 2-core VM drifts by 10-20% over a
+#                                 minute: one run each, in a fixed order,
+#                                 compared targets measured at different
+#                                 moments)
 #   GATE_BENCH_STIME_PROCS [2]    parallel s_time processes
 #   GATE_BENCH_CONNS [32]         keep-alive connections
 #   GATE_BENCH_NGINX_WORKERS [1]  front nginx workers
@@ -70,7 +77,8 @@ set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 certa=${1:-$root/build/certa}
-secs=${GATE_BENCH_SECONDS:-6}
+secs=${GATE_BENCH_SECONDS:-4}
+rounds=${GATE_BENCH_ROUNDS:-3}
 procs=${GATE_BENCH_STIME_PROCS:-2}
 conns=${GATE_BENCH_CONNS:-32}
 ngw=${GATE_BENCH_NGINX_WORKERS:-1}
@@ -470,53 +478,90 @@ gc_pid=$gate_pid_small
 # shellcheck disable=SC2154
 gd_pid=$gate_pid_big
 say "load average before: $(cat /proc/loadavg)"
-say "new connections, s_time -new x$procs, ${secs}s each"
-# shellcheck disable=SC2086
-for v in 3 2; do
-	stime "a_tls1$v" "$pa" "-tls1_$v" $front_w
-	stime "b_tls1$v" "$pb" "-tls1_$v" $front_w
-	stime "f_tls1$v" "$pf" "-tls1_$v" $front_w
-	stime "c_tls1$v" "$gc_port" "-tls1_$v" "$gc_pid"
-	if [ -n "$perfdir" ] && [ $v = 3 ]; then
-		mkdir -p "$perfdir"
-		perf record -q -g -p "$gd_pid" -o "$perfdir/gate-d.data" \
-		    -- sleep "$secs" >/dev/null 2>&1 &
-		perfp=$!
-	fi
-	stime "d_tls1$v" "$gd_port" "-tls1_$v" "$gd_pid"
-	[ -z "$perfdir" ] || [ $v != 3 ] || wait "$perfp" || true
+say "new connections, s_time -new x$procs, ${secs}s each, $rounds rounds"
+# target NAME VERSION: one measurement of (a) (b) (f) (c) or (d)
+target() {
+	# shellcheck disable=SC2086
+	case $1 in
+	a) stime "a_tls1$2" "$pa" "-tls1_$2" $front_w ;;
+	b) stime "b_tls1$2" "$pb" "-tls1_$2" $front_w ;;
+	f) stime "f_tls1$2" "$pf" "-tls1_$2" $front_w ;;
+	c) stime "c_tls1$2" "$gc_port" "-tls1_$2" "$gc_pid" ;;
+	d)
+		if [ -n "$perfdir" ] && [ "$2" = 3 ] && [ "$round" = 1 ]; then
+			mkdir -p "$perfdir"
+			perf record -q -g -p "$gd_pid" -o "$perfdir/gate-d.data" \
+			    -- sleep "$secs" >/dev/null 2>&1 &
+			perfp=$!
+		fi
+		stime "d_tls1$2" "$gd_port" "-tls1_$2" "$gd_pid"
+		if [ -n "$perfdir" ] && [ "$2" = 3 ] && [ "$round" = 1 ]; then
+			wait "$perfp" || true
+		fi
+		;;
+	esac
+}
+order="a b f c d"
+round=1
+while [ "$round" -le "$rounds" ]; do
+	say "round $round of $rounds: $order"
+	for v in 3 2; do
+		for t in $order; do
+			target "$t" "$v"
+		done
+	done
+	order="${order#* } ${order%% *}"	# rotate
+	round=$((round + 1))
 done
-say "keep-alive, gate_load -c$conns TLS 1.3, ${secs}s each"
-# shellcheck disable=SC2086
-kalive nginx_direct "$pa" $front_w
-# shellcheck disable=SC2086
-kalive nginx_proxy "$pf" $front_w $up_w
-if [ -n "$perfdir" ]; then
-	perf record -q -g -p "$gd_pid" -o "$perfdir/gate-e.data" \
-	    -- sleep "$secs" >/dev/null 2>&1 &
-	perfp=$!
-fi
-# shellcheck disable=SC2086
-kalive gate_http "$gd_port" "$gd_pid" $up_w
-[ -z "$perfdir" ] || wait "$perfp" || true
+say "keep-alive, gate_load -c$conns TLS 1.3, ${secs}s each, $rounds rounds"
+order="nginx_direct nginx_proxy gate_http"
+round=1
+while [ "$round" -le "$rounds" ]; do
+	for t in $order; do
+		# shellcheck disable=SC2086
+		case $t in
+		nginx_direct) kalive nginx_direct "$pa" $front_w ;;
+		nginx_proxy) kalive nginx_proxy "$pf" $front_w $up_w ;;
+		gate_http)
+			if [ -n "$perfdir" ] && [ "$round" = 1 ]; then
+				perf record -q -g -p "$gd_pid" \
+				    -o "$perfdir/gate-e.data" \
+				    -- sleep "$secs" >/dev/null 2>&1 &
+				perfp=$!
+			fi
+			kalive gate_http "$gd_port" "$gd_pid" $up_w
+			if [ -n "$perfdir" ] && [ "$round" = 1 ]; then
+				wait "$perfp" || true
+			fi
+			;;
+		esac
+	done
+	order="${order#* } ${order%% *}"
+	round=$((round + 1))
+done
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 
 # -- report ------------------------------------------------------------
 python3 - "$res" "$cores" "$load" "$load_after" "$secs" "$procs" "$conns" \
     "$ngw" "$ngxver" "$nrev" "$ntru" "$ncrl" "$(openssl version | \
-    cut -d' ' -f2)" <<'PY'
-import json, sys
+    cut -d' ' -f2)" "$rounds" <<'PY'
+import json, statistics, sys
 (res, cores, load, load_after, secs, procs, conns, ngw, ngxver, nrev, ntru,
- ncrl, osslver) = sys.argv[1:]
-r = {}
+ ncrl, osslver, rounds) = sys.argv[1:]
+runs = {}
 for line in open(res):
     f = line.split()
-    r[f[0]] = f[1:]
+    runs.setdefault(f[0], []).append(f[1:])
+# Each figure: the median over the rounds (the value, not a mix of rows).
+r = {}
+for k, rows in runs.items():
+    col = [[float(x) for x in row] for row in rows]
+    r[k] = [statistics.median(c) for c in zip(*col)]
 cps = lambda k: float(r[k][0])
 cpu = lambda k: float(r[k][1])
 print("certa gate benchmark: %s cores, load %s before, %s after; nginx %s "
-      "(%s worker), OpenSSL %s; %ss each" % (cores, load, load_after, ngxver,
-                                             ngw, osslver, secs))
+      "(%s worker), OpenSSL %s; %ss each, median of %s rounds" % (
+          cores, load, load_after, ngxver, ngw, osslver, secs, rounds))
 print("new connections with a client certificate, one GET each "
       "(openssl s_time -new x%s):" % procs)
 print("  %-52s %10s %10s %16s" % ("", "TLS 1.3", "TLS 1.2",
@@ -539,8 +584,8 @@ for k, label in [("nginx_direct", "nginx answering itself (client ceiling)"),
                  ("nginx_proxy", "nginx proxy_pass"),
                  ("gate_http", "gate --upstream http://")]:
     v = r[k]
-    print("  %-52s %8.0f req/s  %6.1f us server CPU/req  errors %s  "
-          "client CPU %s%%" % (label, float(v[0]), float(v[1]), v[2], v[4]))
+    print("  %-52s %8.0f req/s  %6.1f us server CPU/req  errors %d  "
+          "client CPU %d%%" % (label, v[0], v[1], v[2], v[4]))
 goals = []
 def goal(text, val, target):
     ok = val >= target
@@ -551,6 +596,7 @@ def goal(text, val, target):
 print("goals:")
 out = {"bench": "gate", "cores": int(cores), "load_before": float(load),
        "load_after": float(load_after), "seconds": float(secs),
+       "rounds": int(rounds),
        "stime_procs": int(procs), "ka_conns": int(conns),
        "nginx_workers": int(ngw), "nginx_version": ngxver,
        "openssl_version": osslver, "revoked": int(nrev),
@@ -575,6 +621,9 @@ for k in ("nginx_direct", "nginx_proxy", "gate_http"):
     out[k + "_rps"] = float(r[k][0])
     out[k + "_cpu_us"] = float(r[k][1])
     out[k + "_client_cpu_pct"] = int(r[k][4])
+# The spread, so that a ratio near a goal can be read with it.
+for k, rows in sorted(runs.items()):
+    out[k + "_runs"] = [float(row[0]) for row in rows]
 out["ka_gate_vs_nginx_proxy"] = goal(
     "keep-alive gate / nginx proxy_pass",
     float(r["gate_http"][0]) / float(r["nginx_proxy"][0]), 0.8)
