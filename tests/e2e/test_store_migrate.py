@@ -242,6 +242,35 @@ class StoreMigrateTest(CheckedTest):
         self.assertEqual(psql_db(other, "SELECT count(*) FROM certificate"),
                          "0")
 
+    def test_target_that_differs_rolls_back(self):
+        """A target that does not read back what was written (a trigger
+        there alters every certificate it is given) fails the copy's
+        verification: the whole copy is rolled back, the message names
+        the certificate, and once the trigger is gone the same migrate
+        succeeds."""
+        # The schema alone: a copy of an empty store leaves the target
+        # empty (and migratable) but with its tables.
+        empty = "sqlite:" + self.path("empty.db")
+        r = self.certa("store", "migrate", "--from", empty, "--to",
+                       self.dsn, dir=False)
+        self.assertEqual(r.rc, 0, r)
+        psql_db(self.dsn, "CREATE FUNCTION e2e_alter() RETURNS trigger "
+                "LANGUAGE plpgsql AS $$ BEGIN NEW.der := NEW.der || "
+                "'\\x00'::bytea; RETURN NEW; END $$")
+        psql_db(self.dsn, "CREATE TRIGGER e2e_alter BEFORE INSERT ON "
+                "certificate FOR EACH ROW EXECUTE FUNCTION e2e_alter()")
+        r = self.migrate()
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn("differs in the target", r.errtext)
+        for table in ("organisation", "application", "ca", "certificate",
+                      "audit", "api_token", "trust_entry"):
+            self.assertEqual(psql_db(self.dsn, "SELECT count(*) FROM %s"
+                                     % table), "0", table)
+        psql_db(self.dsn, "DROP TRIGGER e2e_alter ON certificate")
+        r = self.migrate()
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(len(self.certs(self.pg_dir())), 4)
+
     def test_usage(self):
         r = self.certa("store", "migrate", "--from", "x.db", dir=False)
         self.assertEqual(r.rc, 2, r)
