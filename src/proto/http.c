@@ -810,6 +810,34 @@ certa_http_header(struct certa_http_req *r, const char *name,
 	    value);
 }
 
+/*
+ * Plain HTTP: send the answer evhttp just queued now, from this loop
+ * iteration, instead of when the socket is next reported writable, and
+ * tell evhttp it went out (bufferevent_trigger: its write callback ends
+ * the request and starts reading the next).  evhttp would enable the
+ * write event, wait for the next epoll_wait, write, then disable it and
+ * enable reading again: two epoll_ctl calls and a loop turn per request
+ * (14.7 -> ~13 us CPU per OCSP request, bench/ocsp.sh).  With the
+ * changelist backend (serve.c) the enable/disable pairs made within one
+ * iteration cancel out.  What the socket does not take now (EAGAIN, an
+ * error) stays queued for the bufferevent, as before.  The callback may
+ * free the request and the connection: the caller must not touch either
+ * afterwards.
+ */
+static void
+write_now(struct bufferevent *bev)
+{
+	struct evbuffer		*out = bufferevent_get_output(bev);
+	evutil_socket_t		 fd = bufferevent_getfd(bev);
+
+	if (fd < 0)
+		return;
+	while (evbuffer_get_length(out) > 0)
+		if (evbuffer_write(out, fd) <= 0)
+			return;
+	bufferevent_trigger(bev, EV_WRITE, 0);
+}
+
 void
 certa_http_reply(struct certa_http_req *r, int status, const char *ctype,
     const void *body, size_t len)
@@ -855,11 +883,13 @@ certa_http_reply(struct certa_http_req *r, int status, const char *ctype,
 	 * each when the socket is next writable; one small answer is one
 	 * record (bench/gate.sh keep-alive: one system call less each).
 	 */
-	if (r->srv->o.tls != NULL && evcon != NULL &&
-	    (bev = evhttp_connection_get_bufferevent(evcon)) != NULL &&
+	bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	if (r->srv->o.tls != NULL && bev != NULL &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) <=
 	    HTTP_COALESCE_MAX)
 		(void)evbuffer_pullup(bufferevent_get_output(bev), -1);
+	else if (r->srv->o.tls == NULL && bev != NULL)
+		write_now(bev);		/* may free the connection */
 	if (buf != NULL)	/* libevent's _free does not take NULL */
 		evbuffer_free(buf);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
