@@ -753,18 +753,18 @@ test_store_crls(void **state)
 	EVP_PKEY_free(k);
 }
 
-static void
-test_certa_ca(void **state)
+/* certa_ca mode: P.root certa's root, P.inter its issuing CA, P.leaf
+ * revoked. */
+static struct certa_snapshot *
+certa_ca_snap(uint64_t generation)
 {
 	struct certa_snapshot_builder	*b = NULL;
 	struct certa_snapshot		*s = NULL;
-	struct certa_verify_policy	 p = pol(CERTA_MODE_CERTA_CA);
 	struct der			 r = der_of(P.root);
 	struct der			 i = der_of(P.inter);
 	char				*hex;
 	BIGNUM				*bn;
 
-	(void)state;
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(P.leaf), NULL);
 	hex = BN_bn2hex(bn);
 	OK(certa_snapshot_builder_new(&b, &E));
@@ -773,7 +773,21 @@ test_certa_ca(void **state)
 	OK(certa_snapshot_add_revoked(b, i.p, i.n, hex, 1700000000, 1, &E));
 	RC(certa_snapshot_add_revoked(b, i.p, i.n, "xyz", 0, 0, &E),
 	    CERTA_E_INVAL);
-	OK(certa_snapshot_build(b, 9, &s, &E));
+	OK(certa_snapshot_build(b, generation, &s, &E));
+	OPENSSL_free(hex);
+	BN_free(bn);
+	der_free(&r);
+	der_free(&i);
+	return s;
+}
+
+static void
+test_certa_ca(void **state)
+{
+	struct certa_snapshot		*s = certa_ca_snap(9);
+	struct certa_verify_policy	 p = pol(CERTA_MODE_CERTA_CA);
+
+	(void)state;
 	assert_false(check(s, P.leaf, NULL, NULL, &p, "revoked"));
 	assert_true(check(s, P.server, NULL, NULL, &p, "ok"));
 	assert_false(check(s, P.other, NULL, NULL, &p, "untrusted"));
@@ -787,10 +801,6 @@ test_certa_ca(void **state)
 		certa_snapshot_unref(s2);
 	}
 	certa_snapshot_unref(s);
-	OPENSSL_free(hex);
-	BN_free(bn);
-	der_free(&r);
-	der_free(&i);
 }
 
 /*
@@ -812,12 +822,9 @@ validate_one(const struct certa_snapshot *s, X509 *leaf,
 static void
 test_known_path(void **state)
 {
-	struct certa_snapshot_builder	*b = NULL;
-	struct certa_snapshot		*s = NULL;
+	struct certa_snapshot		*s = certa_ca_snap(21);
 	struct certa_verify_policy	 p = pol(CERTA_MODE_CERTA_CA);
 	struct certa_trust_verdict	 v;
-	struct der			 r = der_of(P.root);
-	struct der			 i = der_of(P.inter);
 	struct mk			 fm = { .cn = "forged", .eku =
 					    "clientAuth" };
 	struct mk			 em = { .cn = "expired", .eku =
@@ -825,8 +832,6 @@ test_known_path(void **state)
 					    .na = -3600 };
 	EVP_PKEY			*fk = key_new();
 	X509				*forged, *expired;
-	char				*hex;
-	BIGNUM				*bn;
 	int				 k;
 
 	(void)state;
@@ -834,13 +839,6 @@ test_known_path(void **state)
 	 * another key. */
 	forged = mk(&fm, P.inter, fk, P.lk);
 	expired = mk(&em, P.inter, P.ik, P.lk);
-	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(P.leaf), NULL);
-	hex = BN_bn2hex(bn);
-	OK(certa_snapshot_builder_new(&b, &E));
-	OK(certa_snapshot_add_certa_ca(b, r.p, r.n, true, &E));
-	OK(certa_snapshot_add_certa_ca(b, i.p, i.n, false, &E));
-	OK(certa_snapshot_add_revoked(b, i.p, i.n, hex, 1700000000, 1, &E));
-	OK(certa_snapshot_build(b, 21, &s, &E));
 	for (k = 0; k < 3; k++) {
 		validate_one(s, P.server, &p, &v);
 		assert_true(v.valid);
@@ -866,10 +864,6 @@ test_known_path(void **state)
 	X509_free(forged);
 	X509_free(expired);
 	EVP_PKEY_free(fk);
-	OPENSSL_free(hex);
-	BN_free(bn);
-	der_free(&r);
-	der_free(&i);
 }
 
 static void
