@@ -679,14 +679,14 @@ certa_http_req_path(const struct certa_http_req *r)
 const char *
 certa_http_req_header(const struct certa_http_req *r, const char *name)
 {
-	return evhttp_find_header(evhttp_request_get_input_headers(r->req),
-	    name);
+	return r->req == NULL ? NULL : evhttp_find_header(
+	    evhttp_request_get_input_headers(r->req), name);
 }
 
 const char *
 certa_http_req_uri(const struct certa_http_req *r)
 {
-	return evhttp_request_get_uri(r->req);
+	return r->req == NULL ? NULL : evhttp_request_get_uri(r->req);
 }
 
 const char *
@@ -696,6 +696,8 @@ certa_http_req_query(struct certa_http_req *r, const char *name)
 
 	/* parse_query_str initialises r->query (and clears it on error). */
 	if (!r->query_parsed) {
+		if (r->req == NULL)
+			return NULL;
 		q = strchr(evhttp_request_get_uri(r->req), '?');
 		if (q == NULL)
 			return NULL;
@@ -729,7 +731,7 @@ req_ssl(const struct certa_http_req *r)
 	struct evhttp_connection *evcon;
 	struct bufferevent	*bev;
 
-	if (r->srv->o.tls == NULL ||
+	if (r->srv->o.tls == NULL || r->req == NULL ||
 	    (evcon = evhttp_request_get_connection(r->req)) == NULL ||
 	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
 		return NULL;
@@ -790,8 +792,12 @@ certa_http_conn_set(struct certa_http_req *r, void *data,
 const uint8_t *
 certa_http_req_body(struct certa_http_req *r, size_t *len)
 {
-	struct evbuffer	*b = evhttp_request_get_input_buffer(r->req);
+	struct evbuffer	*b;
 
+	*len = 0;
+	if (r->req == NULL)
+		return (const uint8_t *)"";
+	b = evhttp_request_get_input_buffer(r->req);
 	*len = evbuffer_get_length(b);
 	return *len > 0 ? evbuffer_pullup(b, -1) : (const uint8_t *)"";
 }
@@ -806,8 +812,9 @@ void
 certa_http_header(struct certa_http_req *r, const char *name,
     const char *value)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), name,
-	    value);
+	if (r->req != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    name, value);
 }
 
 /*
@@ -877,6 +884,13 @@ certa_http_reply(struct certa_http_req *r, int status, const char *ctype,
 		arm(r->slot);
 	evcon = r->slot != NULL ? r->slot->evcon : NULL;
 	evhttp_send_reply(r->req, status, NULL, buf);
+	/*
+	 * evhttp may free the request (and the connection) from here on:
+	 * at once when the connection is gone, and on plain listeners in
+	 * write_now below.  The accessors see NULL and answer nothing.
+	 */
+	r->req = NULL;
+	r->slot = NULL;
 	/*
 	 * evhttp queued the head and the body as two chains, which the
 	 * OpenSSL bufferevent would send as two TLS records with a write(2)

@@ -478,7 +478,10 @@ struct certa_store {
 	char			*path;		/* owns; for messages */
 	int			 version;	/* schema version once open */
 	sqlite3_stmt		*st[ST__COUNT];	/* owns; prepared lazily */
-	/* sqlite_trust_generation_fast (HOW IT WORKS there) */
+	/*
+	 * sqlite_trust_generation_fast (HOW IT WORKS there); like the
+	 * connection (SQLITE_OPEN_NOMUTEX), used by one thread at a time.
+	 */
 	int			 dir_watch;	/* inotify fd; -1: none */
 	bool			 watch_tried;
 	bool			 gen_known;
@@ -2087,22 +2090,27 @@ out:
  * database itself), and an inotify watch on that directory sees the
  * write when it happens.  So: while nothing was written, the last value
  * read is the answer; after a write the generation is read at every call
- * for one second (a commit's frames are written, and the watch fires,
- * before the commit becomes visible), and it is read at least once a
- * second whatever happens (a lost or overflowed event, a file system
- * inotify cannot see).  A watch that cannot be made means a read at
- * every call, as before.
+ * for GEN_AFTER_WRITE_MS (a commit's frames are written, and the watch
+ * fires, before the commit becomes visible: after its fsync, which may
+ * take a while on a loaded disk), and it is read at least once a second
+ * whatever happens (a lost or overflowed event, a file system inotify
+ * cannot see).  The directory is the one SQLite itself resolved
+ * (sqlite3_db_filename: absolute, symbolic links followed), where the WAL
+ * lives.  A watch that cannot be made means a read at every call, as
+ * before.
  */
-#define GEN_RECHECK_MS	1000
+#define GEN_RECHECK_MS		1000
+#define GEN_AFTER_WRITE_MS	BUSY_TIMEOUT_MS
 
 static void
 dir_watch_open(struct certa_store *s)
 {
-	char	*dir, *slash;
+	const char	*file = sqlite3_db_filename(s->db, "main");
+	char		*dir, *slash;
 
 	s->watch_tried = true;
-	if (strcmp(s->path, ":memory:") == 0 ||
-	    (dir = certa_strdup(s->path)) == NULL)
+	if (file == NULL || *file == '\0' || (dir = certa_strdup(file)) ==
+	    NULL)
 		return;
 	slash = strrchr(dir, '/');
 	if (slash == dir)
@@ -2143,7 +2151,7 @@ sqlite_trust_generation_fast(struct certa_store *s, uint64_t *out,
 	if (s->dir_watch < 0)
 		return sqlite_trust_generation(s, out, err);
 	if (dir_written(s))
-		s->recheck_until = now + GEN_RECHECK_MS;
+		s->recheck_until = now + GEN_AFTER_WRITE_MS;
 	if (!s->gen_known || now < s->recheck_until ||
 	    now - s->gen_read_ms >= GEN_RECHECK_MS) {
 		s->gen_known = false;

@@ -2004,7 +2004,15 @@ run_once(const struct certa_snapshot *s, X509_STORE *store, X509 *leaf,
 	ok = X509_verify_cert(vc);
 	chain = X509_STORE_CTX_get0_chain(vc);
 	if (ok == 1 && kp != NULL && kp->above != NULL) {
-		/* A known path: the rest of it, as if OpenSSL had built it. */
+		/*
+		 * A known path: exactly [leaf, I] (a longer one, through
+		 * certificates the peer sent, is left to the full check),
+		 * and the rest of it as if OpenSSL had built it.
+		 */
+		if (sk_X509_num(chain) != 2) {
+			verdict_set(v, false, "untrusted", "not a known path");
+			goto out;
+		}
 		CERTA_OSSL((whole = sk_X509_dup(chain)) != NULL &&
 		    sk_X509_push(whole, kp->above), CERTA_E_NOMEM,
 		    "copy chain");
@@ -2167,7 +2175,7 @@ known_path_check(const struct certa_snapshot *s, X509 *leaf,
 	memcpy(tv.fingerprint, v->fingerprint, sizeof(tv.fingerprint));
 	CERTA_TRY(run_chain(s, store, leaf, untrusted, NULL, false, false, &kp,
 	    pol, &tv, err));
-	if (tv.valid) {
+	if (tv.valid && tv.nchain == 3) {
 		certa_trust_verdict_clear(v);
 		*v = tv;			/* moves */
 		memset(&tv, 0, sizeof(tv));
@@ -2176,6 +2184,11 @@ known_path_check(const struct certa_snapshot *s, X509 *leaf,
 out:
 	certa_trust_verdict_clear(&tv);
 	X509_STORE_free(store);
+	if (rc != CERTA_OK) {
+		/* Nothing decided here: the full check runs (and reports). */
+		certa_err_clear(err);
+		rc = CERTA_OK;
+	}
 	return rc;
 }
 

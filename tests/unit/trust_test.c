@@ -855,6 +855,30 @@ test_known_path(void **state)
 		assert_false(check(s, expired, NULL, NULL, &p, "expired"));
 		assert_false(check(s, P.other, NULL, NULL, &p, "untrusted"));
 	}
+	/*
+	 * A path through a certificate the peer sent is the full check's:
+	 * a self-issued CA named like the intermediate (signed by it) in
+	 * front of the leaf makes OpenSSL build [leaf, X, I] on the short
+	 * path, one intermediate fewer than the real [leaf, X, I, Root];
+	 * with at most one intermediate allowed, refused.
+	 */
+	{
+		struct mk	 xm = { .cn = "Intermediate", .ca = true };
+		struct mk	 lm = { .cn = "behind X", .eku = "clientAuth" };
+		EVP_PKEY	*xk = key_new();
+		X509		*x = mk(&xm, P.inter, P.ik, xk);
+		X509		*lx = mk(&lm, x, xk, P.lk);
+		X509		*chain[] = { x, NULL };
+
+		assert_true(check(s, lx, chain, NULL, &p, "ok"));
+		p.max_depth = 1;
+		assert_true(check(s, P.server, NULL, NULL, &p, "ok"));
+		assert_false(check(s, lx, chain, NULL, &p, NULL));
+		p.max_depth = 0;
+		X509_free(lx);
+		X509_free(x);
+		EVP_PKEY_free(xk);
+	}
 	/* Another purpose is checked in full: the server certificate is
 	 * not a client's. */
 	p.purpose = CERTA_PURPOSE_CLIENT;
