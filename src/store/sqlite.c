@@ -2109,17 +2109,15 @@ dir_watch_open(struct certa_store *s)
 	char		*dir, *slash;
 
 	s->watch_tried = true;
-	if (file == NULL || *file == '\0' || (dir = certa_strdup(file)) ==
+	/* Absolute for a file database; "" for :memory: (no watch). */
+	if (file == NULL || file[0] != '/' || (dir = certa_strdup(file)) ==
 	    NULL)
 		return;
 	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
+	slash[slash == dir ? 1 : 0] = '\0';
 	if ((s->dir_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
-	    inotify_add_watch(s->dir_watch, slash != NULL ? dir : ".",
-	    IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_TO) < 0) {
+	    inotify_add_watch(s->dir_watch, dir, IN_MODIFY | IN_CREATE |
+	    IN_DELETE | IN_MOVED_TO) < 0) {
 		close(s->dir_watch);
 		s->dir_watch = -1;
 	}

@@ -2593,6 +2593,18 @@ test_change_feed(void **state)
 			assert_int_equal(fast_generation(s), g);
 		}
 		certa_store_close(other);
+		/* No directory to watch (an in-memory database): every
+		 * call reads, and sees its own handle's commits. */
+		OK(certa_store_open(&other, "sqlite::memory:", &E));
+		fill_trust(&r, nm("feed-m"), "trusted", 9002);
+		OK(certa_store_trust_put(other, &r, &E));
+		for (n = 0; n < 3; n++) {
+			OK(certa_store_trust_set_list(other, nm("feed-m"),
+			    n % 2 ? "trusted" : "issuer", &E));
+			assert_int_equal(fast_generation(other),
+			    generation(other));
+		}
+		certa_store_close(other);
 		return;
 	}
 	assert_non_null(w);
